@@ -35,13 +35,21 @@ START = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 def _seed_users(ctx: AppContext) -> None:
     with unit_of_work(ctx.sessions) as session:
         for role in Role:
-            create_user(session, actor="setup", at=START, username=role.value, display_name=role.value,
-                        password=f"password-{role.value}", roles={role})
+            create_user(
+                session,
+                actor="setup",
+                at=START,
+                username=role.value,
+                display_name=role.value,
+                password=f"password-{role.value}",
+                roles={role},
+            )
 
 
 def _template_context(url: str, tmp: Path) -> AppContext:
-    return AppContext.create(engine=make_engine(url), clock=FixedClock(START),
-                             settings=Settings(data_dir=tmp, database_url=url))
+    return AppContext.create(
+        engine=make_engine(url), clock=FixedClock(START), settings=Settings(data_dir=tmp, database_url=url)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +90,11 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
         path = tmp_path / "m2c.db"
         shutil.copy(template, path)
         url = f"sqlite:///{path}"
-        context = AppContext.create(engine=make_engine(url), clock=FixedClock(START),
-                                    settings=Settings(data_dir=tmp_path, database_url=url))
+        context = AppContext.create(
+            engine=make_engine(url),
+            clock=FixedClock(START),
+            settings=Settings(data_dir=tmp_path, database_url=url),
+        )
         yield context
         context.engine.dispose()
         return
@@ -94,8 +105,11 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    context = AppContext.create(engine=make_engine(url), clock=FixedClock(START),
-                                settings=Settings(data_dir=tmp_path, database_url=url))
+    context = AppContext.create(
+        engine=make_engine(url),
+        clock=FixedClock(START),
+        settings=Settings(data_dir=tmp_path, database_url=url),
+    )
     yield context
     context.engine.dispose()
     with admin.connect() as conn:

@@ -37,7 +37,8 @@ class InputRefused(ValueError):
             "error": "input_refused",
             "summary": self.summary,
             "problems": [
-                {"row": p.row, "column": p.column, "value": p.value, "reason": p.reason} for p in self.problems
+                {"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+                for p in self.problems
             ],
         }
 

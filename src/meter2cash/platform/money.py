@@ -25,7 +25,7 @@ def exact(value: object) -> Decimal:
 
     Accepts Decimal, int and decimal text such as ``"12.30"`` (surrounding blanks allowed).
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise NotExact(f"binary float or bool not allowed for an exact amount: {value!r}")
     if isinstance(value, Decimal):
         if not value.is_finite():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 
 class BadPeriod(ValueError):
@@ -58,7 +59,7 @@ def month_period(*, year: int, month: int) -> Period:
 def first_overlap(periods: list[Period]) -> tuple[int, int] | None:
     """Indexes of the first pair of overlapping periods, or None when they are disjoint."""
     order = sorted(range(len(periods)), key=lambda i: periods[i].start)
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in pairwise(order):
         if periods[a].overlaps(periods[b]):
             return (a, b)
     return None

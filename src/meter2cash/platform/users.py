@@ -142,8 +142,15 @@ def authenticate(session: Session, *, username: str, password: str, at: datetime
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = at + LOCKOUT
             user.failed_logins = 0
-            record_audit(session, at=at, actor=username, action="user.locked", object_type="user",
-                         object_id=username, reason="repeated failed logins")
+            record_audit(
+                session,
+                at=at,
+                actor=username,
+                action="user.locked",
+                object_type="user",
+                object_id=username,
+                reason="repeated failed logins",
+            )
         return LoginResult(None, _("Wrong username or password."))
     user.failed_logins = 0
     user.locked_until = None
@@ -166,6 +173,14 @@ def add_first_admin(
         return False
     if Role.ADMIN not in roles:
         raise PermissionDenied(_("The first user must have the admin role."))
-    create_user(session, actor=username, at=at, username=username, display_name=display_name,
-                password=password, roles=roles, reason="first administrator")
+    create_user(
+        session,
+        actor=username,
+        at=at,
+        username=username,
+        display_name=display_name,
+        password=password,
+        roles=roles,
+        reason="first administrator",
+    )
     return True

@@ -10,9 +10,17 @@ from meter2cash.platform.db import unit_of_work
 def _write(ctx: AppContext, count: int) -> None:
     for i in range(count):
         with unit_of_work(ctx.sessions) as session:
-            record_audit(session, at=ctx.clock.now(), actor="admin", action="test.touch",
-                         object_type="thing", object_id=str(i), before={"n": i}, after={"n": i + 1},
-                         reason="because")
+            record_audit(
+                session,
+                at=ctx.clock.now(),
+                actor="admin",
+                action="test.touch",
+                object_type="thing",
+                object_id=str(i),
+                before={"n": i},
+                after={"n": i + 1},
+                reason="because",
+            )
 
 
 class TestAuditChainDetectsTampering:
@@ -53,8 +61,14 @@ class TestAuditChainDetectsTampering:
     def test_a_failed_use_case_leaves_no_audit_record(self, ctx: AppContext) -> None:
         try:
             with unit_of_work(ctx.sessions) as session:
-                record_audit(session, at=ctx.clock.now(), actor="admin", action="test.touch",
-                             object_type="thing", object_id="x")
+                record_audit(
+                    session,
+                    at=ctx.clock.now(),
+                    actor="admin",
+                    action="test.touch",
+                    object_type="thing",
+                    object_id="x",
+                )
                 raise RuntimeError("business step failed")
         except RuntimeError:
             pass

@@ -18,7 +18,7 @@ from meter2cash.platform import migrate
 from meter2cash.platform.audit import history, verify_chain
 from meter2cash.platform.context import use_case
 from meter2cash.platform.permissions import ROLE_NAMES_ZH, Action, Role
-from meter2cash.platform.users import list_users, create_user, add_first_admin
+from meter2cash.platform.users import add_first_admin, create_user, list_users
 
 db_app = typer.Typer(help="Database schema (数据库).", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail (审计日志).", no_args_is_help=True)
@@ -30,8 +30,10 @@ def db_upgrade() -> None:
     """Create or upgrade the schema to the newest migration (the only way the schema is made)."""
     ctx = context()
     migrate.upgrade(ctx.engine)
-    console.print(f"数据库已升级 Database at revision {migrate.current_revision(ctx.engine)}: "
-                  f"{ctx.engine.url.render_as_string(hide_password=True)}")
+    console.print(
+        f"数据库已升级 Database at revision {migrate.current_revision(ctx.engine)}: "
+        f"{ctx.engine.url.render_as_string(hide_password=True)}"
+    )
 
 
 @db_app.command("status")
@@ -67,11 +69,15 @@ def audit_verify(as_json: bool = JsonFlag) -> None:
     if as_json:
         print_json(report)
     elif result.ok:
-        console.print(f"[green]审计链完整 Audit chain intact[/]: {result.records} records, head {result.head_hash}")
+        console.print(
+            f"[green]审计链完整 Audit chain intact[/]: {result.records} records, head {result.head_hash}"
+        )
     else:
         assert result.problem is not None
-        console.print(f"[bold red]审计链被破坏 Audit chain broken[/] at record {result.problem.seq}: "
-                      f"{result.problem.detail}")
+        console.print(
+            f"[bold red]审计链被破坏 Audit chain broken[/] at record {result.problem.seq}: "
+            f"{result.problem.detail}"
+        )
     if not result.ok:
         raise typer.Exit(EXIT_INTEGRITY)
 
@@ -87,8 +93,15 @@ def audit_show(
     ctx = context()
     with cli_errors(as_json=as_json), use_case(ctx, actor=as_user, action=Action.AUDIT_READ) as (session, _):
         rows = [
-            {"seq": r.seq, "at": r.occurred_at, "actor": r.actor, "action": r.action,
-             "before": r.before, "after": r.after, "reason": r.reason}
+            {
+                "seq": r.seq,
+                "at": r.occurred_at,
+                "actor": r.actor,
+                "action": r.action,
+                "before": r.before,
+                "after": r.after,
+                "reason": r.reason,
+            }
             for r in history(session, object_type=object_type, object_id=object_id)
         ]
     if as_json:
@@ -96,7 +109,7 @@ def audit_show(
         return
     table = Table("seq", "at", "actor", "action", "reason")
     for row in rows:
-        table.add_row(str(row["seq"]), row["at"], row["actor"], row["action"], row["reason"] or "")
+        table.add_row(*(str(row[key] or "") for key in ("seq", "at", "actor", "action", "reason")))
     console.print(table)
 
 
@@ -112,13 +125,25 @@ def user_add(
     ctx = context()
     with cli_errors():
         with ctx.sessions() as session, session.begin():
-            first = add_first_admin(session, at=ctx.clock.now(), username=username,
-                                    display_name=display_name or username, password=password,
-                                    roles=set(role))
+            first = add_first_admin(
+                session,
+                at=ctx.clock.now(),
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                roles=set(role),
+            )
         if not first:
             with use_case(ctx, actor=as_user, action=Action.USER_MANAGE) as (session, actor):
-                create_user(session, actor=actor.username, at=ctx.clock.now(), username=username,
-                            display_name=display_name or username, password=password, roles=set(role))
+                create_user(
+                    session,
+                    actor=actor.username,
+                    at=ctx.clock.now(),
+                    username=username,
+                    display_name=display_name or username,
+                    password=password,
+                    roles=set(role),
+                )
     console.print(f"用户已创建 User {username} created: {', '.join(ROLE_NAMES_ZH[r] for r in role)}")
 
 
@@ -127,12 +152,16 @@ def user_list(as_json: bool = JsonFlag) -> None:
     """List staff users and their roles."""
     ctx = context()
     with ctx.sessions() as session:
-        users = [{"username": u.username, "name": u.display_name, "roles": u.roles.split(","),
-                  "active": u.active} for u in list_users(session)]
+        users = list_users(session)
     if as_json:
-        print_json(users)
+        print_json(
+            [
+                {"username": u.username, "name": u.display_name, "roles": u.roles.split(","), "active": u.active}
+                for u in users
+            ]
+        )
         return
     table = Table("username", "name", "roles", "active")
     for u in users:
-        table.add_row(u["username"], u["name"], ", ".join(u["roles"]), "yes" if u["active"] else "no")
+        table.add_row(u.username, u.display_name, u.roles.replace(",", ", "), "yes" if u.active else "no")
     console.print(table)

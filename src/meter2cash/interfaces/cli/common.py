@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,5 +71,3 @@ def _fail(as_json: bool, kind: str, message: str, code: int) -> None:
     else:
         err_console.print(f"[bold red]{message}[/]", highlight=False)
     raise typer.Exit(code)
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from meter2cash.interfaces.cli import admin_commands, archive_commands, demo_commands
+from meter2cash.interfaces.cli import admin_commands, archive_commands, demo_commands, read_commands
 
 app = typer.Typer(
     name="m2c",
@@ -16,6 +16,7 @@ app.add_typer(admin_commands.db_app, name="db")
 app.add_typer(admin_commands.audit_app, name="audit")
 app.add_typer(admin_commands.user_app, name="user")
 app.add_typer(archive_commands.app, name="archive")
+app.add_typer(read_commands.app, name="read")
 app.command("demo")(demo_commands.demo)
 
 
