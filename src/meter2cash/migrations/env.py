@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from meter2cash.platform.migrate import target_metadata
+import meter2cash.platform.audit
+import meter2cash.platform.users
+import meter2cash.reading.model
+import meter2cash.registry.model  # noqa: F401  (every area's tables, for autogenerate)
+from meter2cash.platform.db import Base
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -13,7 +17,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=target_metadata(),
+    target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

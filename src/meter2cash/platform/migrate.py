@@ -1,35 +1,20 @@
 """Schema migrations with Alembic — the only way the schema is made.
 
-`upgrade` runs every migration up to ``head`` on the given engine. Models of every area are
-imported here only to give Alembic's autogenerate the full metadata.
+`upgrade` runs every migration up to ``head`` on the given engine. The migrations' env.py
+imports every area's models (the platform itself knows no business area).
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from meter2cash.platform.db import Base
-
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-MODEL_MODULES = (
-    "meter2cash.platform.audit",
-    "meter2cash.platform.users",
-    "meter2cash.registry.model",
-)
-
-
-def target_metadata() -> MetaData:
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    return Base.metadata
 
 
 def alembic_config() -> Config:

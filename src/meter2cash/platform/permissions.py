@@ -41,6 +41,12 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
     DEMO_BUILD = "demo.build"
+    READING_PLAN = "reading.plan"
+    READING_ENTER = "reading.enter"
+    READING_COLLECT = "reading.collect"
+    READING_RESOLVE = "reading.resolve"
+    READING_APPROVE_EDIT = "reading.approve_edit"
+    READING_CLOSE = "reading.close"
 
 
 _ALL_STAFF = frozenset(Role)
@@ -54,6 +60,12 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.USER_MANAGE: frozenset({Role.ADMIN}),
     Action.AUDIT_READ: frozenset({Role.REVIEWER, Role.INSPECTOR, Role.MANAGER, Role.ADMIN}),
     Action.DEMO_BUILD: frozenset({Role.ADMIN}),
+    Action.READING_PLAN: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.READING_ENTER: frozenset({Role.METER_READER, Role.BILLING_CLERK, Role.ADMIN}),
+    Action.READING_COLLECT: frozenset({Role.METER_READER, Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.READING_RESOLVE: frozenset({Role.METER_READER, Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.READING_APPROVE_EDIT: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
+    Action.READING_CLOSE: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -1,8 +1,189 @@
-"""``m2c demo``: build the synthetic demo bureau."""
+"""``m2c demo``: build the synthetic demo bureau (蒙西演示供电所). Parses, calls
+`meter2cash.demo.build.build_demo`, renders the summary."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
-def demo() -> None:
-    """Build the demo bureau."""
-    raise NotImplementedError
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from meter2cash.demo import steps
+from meter2cash.demo.fault_kinds import KIND_NAMES_ZH
+from meter2cash.demo.spec import DEFAULT_ACCOUNTS, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_UNTIL, DemoSpec
+from meter2cash.demo.users import ADMIN
+from meter2cash.interfaces.cli.common import (
+    EXIT_REFUSED,
+    AsUser,
+    JsonFlag,
+    cli_errors,
+    console,
+    context,
+    err_console,
+    print_json,
+)
+from meter2cash.platform.i18n import gettext as _
+from meter2cash.platform.permissions import ROLE_NAMES_ZH, Role
+from meter2cash.registry.codes import ZH_NAMES
+
+if TYPE_CHECKING:
+    from meter2cash.demo.build import DemoOutcome
+
+
+def _step_labels() -> dict[str, str]:
+    return {
+        steps.GENERATE: _("Generating the bureau and its history"),
+        steps.FILES: _("Writing the demo files"),
+        steps.ROUTE_BOOKS: _("Importing route books"),
+        steps.AREAS: _("Importing transformer areas"),
+        steps.ACCOUNTS: _("Importing accounts"),
+        steps.REPLACEMENTS: _("Replacing meters"),
+    }
+
+
+class RichProgress:
+    """Rich progress bars, one per step of the build."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._bars = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=not enabled,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._labels = _step_labels()
+
+    def __enter__(self) -> RichProgress:
+        self._bars.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._bars.__exit__(kind, error, trace)
+
+    def start(self, step: str, total: int | None) -> None:
+        self._tasks[step] = self._bars.add_task(self._labels.get(step, step), total=total)
+
+    def update(self, step: str, done: int) -> None:
+        task = self._tasks[step]
+        if self._bars._tasks[task].total is None:  # a step of unknown length ends when it reports
+            self._bars.update(task, total=done, completed=done)
+        else:
+            self._bars.update(task, completed=done)
+
+
+def demo(
+    *,
+    accounts: int = typer.Option(DEFAULT_ACCOUNTS, "--accounts", min=20, help="Number of accounts (户数)."),
+    seed: int = typer.Option(
+        DEFAULT_SEED, "--seed", min=0, help="Random seed; the same seed gives the same bureau."
+    ),
+    until: datetime = typer.Option(
+        DEFAULT_UNTIL.isoformat(), "--until", formats=["%Y-%m-%d"], help="End of the history (exclusive)."
+    ),
+    months: int = typer.Option(DEFAULT_MONTHS, "--months", min=2, max=60, help="Months of daily history."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Delete the SQLite database and the demo files in the data directory first."
+    ),
+    as_user: str | None = AsUser,
+    as_json: bool = JsonFlag,
+) -> None:
+    """Build the demo bureau in western Inner Mongolia (蒙西): archive, 13 months of daily
+    registers, planted faults and one user per role."""
+    from meter2cash.demo.build import OtherDemoExists, build_demo
+    from meter2cash.demo.fresh import FreshRefused, reset_demo
+
+    spec = DemoSpec(accounts=accounts, seed=seed, until=until.date(), months=months)
+    ctx = context()
+    try:
+        if fresh:
+            for path in reset_demo(ctx):
+                err_console.print(_("Deleted {path}").format(path=path), highlight=False)
+        with cli_errors(as_json=as_json), RichProgress(enabled=not as_json) as progress:
+            outcome = build_demo(ctx, spec=spec, actor=as_user or ADMIN, progress=progress)
+    except (OtherDemoExists, FreshRefused) as refused:
+        if as_json:
+            print_json({"error": "refused", "message": str(refused)})
+        else:
+            err_console.print(f"[bold red]{refused}[/]", highlight=False)
+        raise typer.Exit(EXIT_REFUSED) from None
+    if as_json:
+        print_json(_as_dict(outcome))
+    else:
+        _render(outcome)
+
+
+def _as_dict(outcome: DemoOutcome) -> dict[str, object]:
+    return {
+        "already_existed": outcome.already_existed,
+        "summary": outcome.summary,
+        "directory": str(outcome.directory),
+        "files": [str(path) for path in outcome.files],
+        "users": [{"username": u, "role": r, "password": p} for u, r, p in outcome.users],
+        "users_created": outcome.users_created,
+        "imported": outcome.imported,
+        "replacements": outcome.replacements,
+    }
+
+
+def _render(outcome: DemoOutcome) -> None:
+    summary = outcome.summary
+    if outcome.already_existed:
+        console.print(_("The demo bureau already exists here; nothing was added."), style="bold yellow")
+    else:
+        console.print(_("Demo bureau built."), style="bold green")
+    table = Table(_("What"), _("How many"), title=_("Demo bureau (western Inner Mongolia)"))
+    by_category = cast(dict[str, int], summary["accounts_by_category"])
+    for category, count in by_category.items():
+        table.add_row(f"{ZH_NAMES[category]} {category}", str(count))
+    for key, label in (
+        ("areas", _("Transformer areas (incl. 10 kV feeders)")),
+        ("feeders", _("10 kV feeders")),
+        ("route_books", _("Route books")),
+        ("customer_meters", _("Customer meters (incl. replacements)")),
+        ("supply_meters", _("Area supply meters")),
+        ("card_meters", _("Card meters")),
+        ("smart_prepaid", _("Smart prepaid accounts")),
+        ("tou_meters", _("Time-of-use meters")),
+        ("history_days", _("History days")),
+        ("register_rows", _("Daily register rows")),
+    ):
+        table.add_row(label, f"{summary[key]:,}")
+    table.add_row(_("History window"), f"{summary['history_first_day']} … {summary['history_last_day']}")
+    console.print(table)
+    faults = Table(_("Planted fault"), _("How many"))
+    for kind, count in cast(dict[str, int], summary["faults"]).items():
+        faults.add_row(f"{KIND_NAMES_ZH[kind]} {kind}", str(count))
+    console.print(faults)
+    users = Table(_("User"), _("Role"), _("Password"), title=_("Demo users (for a demo only)"))
+    for username, role, password in outcome.users:
+        users.add_row(username, f"{ROLE_NAMES_ZH[Role(role)]} {role}", password)
+    console.print(users)
+    console.print(_("Data files in {directory}:").format(directory=outcome.directory), highlight=False)
+    for path in outcome.files:
+        console.print(f"  {path.name}", highlight=False)
+    console.print(_("What to try next:"), style="bold")
+    for command in (
+        "m2c user list",
+        "m2c audit verify",
+        "m2c archive export --help",
+        "m2c audit show user reviewer2 --as admin",
+    ):
+        console.print(f"  {command}", highlight=False)

@@ -1,0 +1,104 @@
+"""The demo bureau as archive import rows (档案导入): route books, areas and accounts, keyed by
+the columns of `meter2cash.registry.archive_columns`, every value a string. Pure.
+
+Each account's row describes its *first* meter (the one in place when the window opens);
+replacements (换表) inside the window are applied afterwards through the registry service.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from meter2cash.demo.customers import CATEGORIES, PAYMENT_MODES, TARIFFS, VOLTAGE
+from meter2cash.demo.meters import DECIMAL_DIGITS, INTEGER_DIGITS
+from meter2cash.demo.population import HOST, Bureau
+from meter2cash.demo.registers import reading_text
+from meter2cash.demo.simulation import Simulation
+from meter2cash.demo.spec import DemoSpec
+from meter2cash.registry.archive_columns import COLUMNS_BY_KIND
+
+TOU_LAYOUT = "sharp|peak|flat|valley"
+TOU_NAMES = ("sharp", "peak", "flat", "valley")
+
+Row = dict[str, str]
+
+
+def _yes(flag: object) -> str:
+    return "yes" if flag else "no"
+
+
+def route_book_rows(bureau: Bureau) -> list[Row]:
+    return [
+        {"code": b.code, "name": b.name, "reading_day": str(b.reading_day), "reader": b.reader}
+        for b in bureau.books
+    ]
+
+
+def area_rows(bureau: Bureau) -> list[Row]:
+    return [
+        {
+            "code": a.code,
+            "name": a.name,
+            "capacity_kva": str(a.capacity_kva),
+            "supply_meter_no": a.supply_meter_no,
+            "supply_meter_address": a.supply_address,
+            "supply_comm_endpoint": f"{HOST}:{a.port}",
+            "supply_ct_ratio": str(a.ct_ratio),
+            "supply_pt_ratio": str(a.pt_ratio),
+            "supply_installed_on": a.supply_installed_on.isoformat(),
+            "supply_start_total": reading_text(a.supply_start),
+        }
+        for a in bureau.areas
+    ]
+
+
+def service_point_code(account_no: str) -> str:
+    return f"SP{account_no}"
+
+
+def account_rows(spec: DemoSpec, bureau: Bureau, sim: Simulation) -> list[Row]:
+    accounts, meters = bureau.accounts, sim.meters
+    tariff_floor = date(spec.start.year - 1, spec.start.month, 1)
+    rows: list[Row] = []
+    for i in range(len(accounts)):
+        category = int(accounts.category[i])
+        tou = bool(meters.tou[i])
+        row = {
+            "account_no": accounts.account_no[i],
+            "customer_code": accounts.customer_code[i],
+            "customer_name": accounts.customer_name[i],
+            "phone": accounts.phone[i],
+            "address": accounts.address[i],
+            "category": CATEGORIES[category],
+            "voltage_level": VOLTAGE[category],
+            "contract_capacity_kva": str(int(accounts.capacity_kva[i])),
+            "pf_standard": accounts.pf_standard(i),
+            "payment_mode": PAYMENT_MODES[int(accounts.payment[i])],
+            "important": _yes(accounts.important[i]),
+            "low_income": _yes(accounts.low_income[i]),
+            "route_book": bureau.books[int(accounts.book[i])].code,
+            "transformer_area": bureau.areas[int(accounts.area[i])].code,
+            "opened_on": accounts.opened_on[i].isoformat(),
+            "service_point": service_point_code(accounts.account_no[i]),
+            "meter_no": meters.meter_no[i],
+            "meter_address": meters.address[i],
+            "comm_endpoint": f"{HOST}:{int(accounts.port[i])}",
+            "ct_ratio": str(int(accounts.ct_ratio[i])),
+            "pt_ratio": str(int(accounts.pt_ratio[i])),
+            "integer_digits": str(INTEGER_DIGITS),
+            "decimal_digits": str(DECIMAL_DIGITS),
+            "tou_registers": TOU_LAYOUT if tou else "",
+            "installed_on": meters.installed_on[i].isoformat(),
+            "start_total": reading_text(int(meters.install_total[i])),
+            "tariff_code": TARIFFS[category],
+            "tariff_from": max(accounts.opened_on[i], tariff_floor).isoformat(),
+        }
+        for x, name in enumerate(TOU_NAMES):
+            row[f"start_{name}"] = reading_text(int(meters.install_tou[i, x])) if tou else ""
+        rows.append(row)
+    return rows
+
+
+def ordered(kind: str, row: Row) -> Row:
+    """The row with its keys in the archive file's column order."""
+    return {column.key: row.get(column.key, "") for column in COLUMNS_BY_KIND[kind]}
