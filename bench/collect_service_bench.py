@@ -5,7 +5,7 @@ A fresh SQLite archive (1,000 accounts of one route book, 尖峰平谷 meters be
 100 meters each) is planned for a period; each run copies that database and times one
 ``collect_period`` call from start to commit: the task list, the collection over loopback
 (simulated gateways in another process, as real gateways would be other machines), the checks
-and the writes (readings, 5 attempt rows … well, one per meter here, the batch, the audit record).
+and the writes (the readings, one attempt row per meter, the batch, the audit record).
 The network part alone is the report's ``duration_s``.
 
 The issue's target of 500 meters/s is for collection over loopback; the end-to-end figure is

@@ -47,6 +47,7 @@ class Action(StrEnum):
     READING_RESOLVE = "reading.resolve"
     READING_APPROVE_EDIT = "reading.approve_edit"
     READING_CLOSE = "reading.close"
+    READING_OPENING = "reading.opening"
 
 
 _ALL_STAFF = frozenset(Role)
@@ -66,6 +67,7 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.READING_RESOLVE: frozenset({Role.METER_READER, Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
     Action.READING_APPROVE_EDIT: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
     Action.READING_CLOSE: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.READING_OPENING: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -171,6 +171,8 @@ def parse_local_time(text: str, *, bare_date_is_midnight: bool = False) -> datet
             value = datetime.fromisoformat(text)
         except ValueError:
             raise BadValue(_("is not a date and time; write it as YYYY-MM-DD HH:MM[:SS]")) from None
+        if not re.search(r"[T ]\d", text):  # ISO basic dates such as 20261115 carry no time
+            raise BadValue(_("needs the time of day: write it as YYYY-MM-DD HH:MM"))
         if value.tzinfo is not None:
             value = value.astimezone(BUSINESS_TZ).replace(tzinfo=None)
     if not YEARS[0] <= value.year <= YEARS[1]:

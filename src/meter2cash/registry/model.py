@@ -19,7 +19,7 @@ from meter2cash.platform.db import Base
 from meter2cash.platform.db_types import ExactDecimal
 
 READING = ExactDecimal(scale=4, precision=18)
-RATIO = ExactDecimal(scale=4, precision=14)
+RATIO = ExactDecimal(scale=4, precision=18)
 
 
 class Customer(Base):

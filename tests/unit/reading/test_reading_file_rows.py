@@ -82,8 +82,9 @@ class TestReadingTime:
             parse_local_time(text)
 
     def test_a_date_alone_needs_a_time_except_from_a_workbook_cell_at_midnight(self) -> None:
-        with pytest.raises(BadValue, match="time of day"):
-            parse_local_time("2026-11-15")
+        for text in ("2026-11-15", "20261115"):
+            with pytest.raises(BadValue, match="time of day"):
+                parse_local_time(text)
         assert parse_local_time("2026-11-15", bare_date_is_midnight=True) == local(2026, 11, 15)
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from meter2cash.interfaces.cli import admin_commands, archive_commands, demo_commands, read_commands
+from meter2cash.interfaces.cli import (
+    admin_commands,
+    archive_commands,
+    demo_commands,
+    meters_commands,
+    read_commands,
+)
 
 app = typer.Typer(
     name="m2c",
@@ -17,6 +23,7 @@ app.add_typer(admin_commands.audit_app, name="audit")
 app.add_typer(admin_commands.user_app, name="user")
 app.add_typer(archive_commands.app, name="archive")
 app.add_typer(read_commands.app, name="read")
+app.add_typer(meters_commands.app, name="meters")
 app.command("demo")(demo_commands.demo)
 
 
