@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meter2cash.platform.clock import BUSINESS_TZ
@@ -108,7 +108,11 @@ def record_readings(
     vee_policy: VeePolicy = DEFAULT_POLICY,
     schedule: SchedulePolicy = DEFAULT_SCHEDULE,
 ) -> IntakeReport:
-    """Check and store ``incoming`` inside the caller's unit of work."""
+    """Check and store ``incoming`` inside the caller's unit of work.
+
+    What the checks need (installs, accounts, baselines, history, tasks) is loaded for a chunk of
+    meters at a time with a few queries, not meter by meter, and each chunk is written at once.
+    """
     report = IntakeReport(batch_id=batch.id, received=len(incoming))
     meters = _meters(session, {r.meter_no for r in incoming})
     unknown = [
@@ -125,23 +129,150 @@ def record_readings(
     as_of = local_now(at)
     supply = AreaSupply(session)
     supply_meters = _supply_meter_ids(session, [m.id for m in meters.values()])
-    for meter_no in sorted(groups, key=lambda number: meters[number].id not in supply_meters):
-        readings = sorted(groups[meter_no], key=lambda r: r.read_at)
-        _record_meter(
-            session,
-            meter=meters[meter_no],
-            readings=readings,
-            batch=batch,
-            actor=actor,
-            as_of=as_of,
-            report=report,
-            counts=counts,
-            vee_policy=vee_policy,
-            schedule=schedule,
-            supply=supply,
-        )
+    by_id = sorted(groups, key=lambda number: meters[number].id)
+    # Supply meters first, in their own chunks, so customers' STOPPED checks see their energy.
+    for part in (
+        [n for n in by_id if meters[n].id in supply_meters],
+        [n for n in by_id if meters[n].id not in supply_meters],
+    ):
+        for start in range(0, len(part), CHUNK):
+            chunk = [meters[n] for n in part[start : start + CHUNK]]
+            loaded = _Loaded.load(session, meters=chunk, groups=groups, schedule=schedule)
+            for meter in chunk:
+                _record_meter(
+                    session,
+                    meter=meter,
+                    readings=sorted(groups[meter.meter_no], key=lambda r: r.read_at),
+                    loaded=loaded,
+                    batch=batch,
+                    actor=actor,
+                    as_of=as_of,
+                    report=report,
+                    counts=counts,
+                    vee_policy=vee_policy,
+                    supply=supply,
+                )
+            loaded.write(session, report=report)
     report.findings_by_code = dict(sorted(counts.items()))
     return report
+
+
+CHUNK = 500
+BASELINE_DEPTH = 3  # stored readings per meter loaded as baseline candidates
+HISTORY_DAYS = 31 * HISTORY_PERIODS
+
+
+@dataclass
+class _Pending:
+    """A reading to be written with the task it answers and the exceptions it opens."""
+
+    reading: MeterReading | None
+    task: ReadingTask | None
+    exceptions: list[ReadingException]
+
+
+@dataclass
+class _Loaded:
+    """What the checks of a chunk of meters look up, loaded in a few queries."""
+
+    installs: dict[int, list[MeterInstall]]
+    points: dict[int, ServicePoint]
+    accounts: dict[int, Account]
+    baselines: dict[int, list[MeterReading]]
+    history: dict[int, tuple[UsagePeriod, ...]]
+    tasks: dict[int, list[ReadingTask]]
+    schedule: SchedulePolicy
+    pending: list[_Pending] = field(default_factory=list)
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        *,
+        meters: Sequence[Meter],
+        groups: Mapping[str, Sequence[IncomingReading]],
+        schedule: SchedulePolicy,
+    ) -> _Loaded:
+        ids = [m.id for m in meters]
+        days = [r.read_at.date() for m in meters for r in groups[m.meter_no]]
+        first, last = min(days), max(days)
+        installs: dict[int, list[MeterInstall]] = defaultdict(list)
+        for install in session.scalars(select(MeterInstall).where(MeterInstall.meter_id.in_(ids))):
+            installs[install.meter_id].append(install)
+        point_ids = {i.service_point_id for found in installs.values() for i in found}
+        points = {
+            p.id: p for p in session.scalars(select(ServicePoint).where(ServicePoint.id.in_(point_ids)))
+        }
+        account_ids = {p.account_id for p in points.values() if p.account_id is not None}
+        accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))}
+        ranked = (
+            select(
+                MeterReading.id,
+                func.row_number()
+                .over(
+                    partition_by=MeterReading.meter_id,
+                    order_by=(
+                        MeterReading.read_on.desc(),
+                        MeterReading.read_at.desc(),
+                        MeterReading.id.desc(),
+                    ),
+                )
+                .label("rank"),
+            )
+            .where(
+                MeterReading.meter_id.in_(ids), MeterReading.status == "valid", MeterReading.read_on <= last
+            )
+            .subquery()
+        )
+        baselines: dict[int, list[MeterReading]] = defaultdict(list)
+        for stored in session.scalars(
+            select(MeterReading)
+            .join(ranked, ranked.c.id == MeterReading.id)
+            .where(ranked.c.rank <= BASELINE_DEPTH)
+        ):
+            baselines[stored.meter_id].append(stored)
+        history: dict[int, list[BillingDeterminant]] = defaultdict(list)
+        for found in session.scalars(
+            select(BillingDeterminant).where(
+                BillingDeterminant.account_id.in_(account_ids),
+                BillingDeterminant.end_on >= first - timedelta(days=HISTORY_DAYS),
+            )
+        ):
+            history[found.account_id].append(found)
+        tasks: dict[int, list[ReadingTask]] = defaultdict(list)
+        for task in session.scalars(
+            select(ReadingTask).where(
+                ReadingTask.meter_id.in_(ids),
+                ReadingTask.due_on <= last + timedelta(days=schedule.early_days),
+                ReadingTask.window_closes_on >= first,
+            )
+        ):
+            tasks[task.meter_id].append(task)
+        return cls(
+            installs=installs,
+            points=points,
+            accounts=accounts,
+            baselines=baselines,
+            history={account: _usage(rows) for account, rows in history.items()},
+            tasks=tasks,
+            schedule=schedule,
+        )
+
+    def write(self, session: Session, *, report: IntakeReport) -> None:
+        """Insert the chunk's readings in one flush, then link tasks and exceptions to them."""
+        session.add_all(p.reading for p in self.pending if p.reading is not None)
+        session.flush()
+        for pending in self.pending:
+            reading_id = pending.reading.id if pending.reading is not None else None
+            if reading_id is not None:
+                report.reading_ids.append(reading_id)
+                if pending.task is not None:
+                    pending.task.reading_id = reading_id
+            for exception in pending.exceptions:
+                exception.reading_id = reading_id
+        session.add_all(e for p in self.pending for e in p.exceptions)
+        session.flush()
+        self.pending.clear()
 
 
 def _meters(session: Session, numbers: set[str]) -> dict[str, Meter]:
@@ -170,13 +301,16 @@ def _supply_meter_ids(session: Session, meter_ids: list[int]) -> set[int]:
     return found
 
 
+def pick_install(installs: Sequence[MeterInstall], *, day: date) -> MeterInstall | None:
+    """The install of a meter that holds ``day`` (half-open ``[installed_on, removed_on)``)."""
+    return next(
+        (i for i in installs if i.installed_on <= day and (i.removed_on is None or i.removed_on > day)), None
+    )
+
+
 def install_on(session: Session, *, meter_id: int, day: date) -> MeterInstall | None:
-    return session.scalar(
-        select(MeterInstall).where(
-            MeterInstall.meter_id == meter_id,
-            MeterInstall.installed_on <= day,
-            (MeterInstall.removed_on.is_(None)) | (MeterInstall.removed_on > day),
-        )
+    return pick_install(
+        list(session.scalars(select(MeterInstall).where(MeterInstall.meter_id == meter_id))), day=day
     )
 
 
@@ -200,33 +334,24 @@ def meter_facts(meter: Meter, install: MeterInstall, account: Account | None) ->
     )
 
 
-def baseline_reading(
-    session: Session, *, meter: Meter, install: MeterInstall, before: datetime
-) -> vee.MeterReading:
-    """The last valid reading of this meter on this install at or before ``before``, or the
-    reading the meter was installed with. A stored reading at the very same time is the one a
-    second reading is a DUPLICATE of; a later reading of the same day is not a baseline."""
-    valid_on_install = (
-        MeterReading.meter_id == meter.id,
-        MeterReading.status == "valid",
-        MeterReading.read_on >= install.installed_on,
-    )
-    same_day = [
+def pick_baseline(
+    candidates: Sequence[MeterReading], *, install: MeterInstall, before: datetime
+) -> MeterReading | None:
+    """The last valid reading on this install at or before ``before``. A stored reading at the
+    very same time is the one a second reading is a DUPLICATE of; a later reading of the same day
+    is not a baseline."""
+    eligible = [
         r
-        for r in session.scalars(
-            select(MeterReading).where(*valid_on_install, MeterReading.read_on == before.date())
-        )
-        if _local_read_at(r) <= before
+        for r in candidates
+        if r.status == "valid"
+        and install.installed_on <= r.read_on <= before.date()
+        and (r.read_on < before.date() or _local_read_at(r) <= before)
     ]
-    earlier = session.scalar(
-        select(MeterReading)
-        .where(*valid_on_install, MeterReading.read_on < before.date())
-        .order_by(MeterReading.read_on.desc(), MeterReading.read_at.desc(), MeterReading.id.desc())
-        .limit(1)
-    )
-    stored = max(same_day, key=lambda r: (_local_read_at(r), r.id), default=earlier)
-    if stored is not None:
-        return to_vee(stored)
+    return max(eligible, key=lambda r: (r.read_on, _local_read_at(r), r.id), default=None)
+
+
+def install_baseline(install: MeterInstall) -> vee.MeterReading:
+    """The reading the meter was installed with, as a baseline."""
     tou = {n: getattr(install, f"start_{n}") for n in TOU_NAMES if getattr(install, f"start_{n}") is not None}
     return vee.MeterReading(
         read_at=datetime.combine(install.installed_on, time()),
@@ -234,6 +359,22 @@ def baseline_reading(
         tou=tou,
         source=vee.ReadingSource.MANUAL,
     )
+
+
+def baseline_reading(
+    session: Session, *, meter: Meter, install: MeterInstall, before: datetime
+) -> vee.MeterReading:
+    """`pick_baseline` over the meter's stored readings, or the install reading."""
+    candidates = session.scalars(
+        select(MeterReading).where(
+            MeterReading.meter_id == meter.id,
+            MeterReading.status == "valid",
+            MeterReading.read_on >= install.installed_on,
+            MeterReading.read_on <= before.date(),
+        )
+    )
+    stored = pick_baseline(list(candidates), install=install, before=before)
+    return to_vee(stored) if stored is not None else install_baseline(install)
 
 
 def to_vee(stored: MeterReading) -> vee.MeterReading:
@@ -249,34 +390,42 @@ def _local_read_at(stored: MeterReading) -> datetime:
     return datetime.combine(stored.read_on, time(12))
 
 
+def _usage(rows: Sequence[BillingDeterminant]) -> tuple[UsagePeriod, ...]:
+    latest = sorted(rows, key=lambda d: d.start_on)[-HISTORY_PERIODS:]
+    return tuple(UsagePeriod(Period(d.start_on, d.end_on), d.kwh_total) for d in latest)
+
+
 def usage_history(session: Session, *, account_id: int | None) -> tuple[UsagePeriod, ...]:
     if account_id is None:
         return ()
-    rows = session.scalars(
-        select(BillingDeterminant)
-        .where(BillingDeterminant.account_id == account_id)
-        .order_by(BillingDeterminant.start_on.desc())
-        .limit(HISTORY_PERIODS)
-    )
-    return tuple(
-        sorted(
-            (UsagePeriod(Period(d.start_on, d.end_on), d.kwh_total) for d in rows),
-            key=lambda u: u.period.start,
+    return _usage(
+        list(
+            session.scalars(
+                select(BillingDeterminant)
+                .where(BillingDeterminant.account_id == account_id)
+                .order_by(BillingDeterminant.start_on.desc())
+                .limit(HISTORY_PERIODS)
+            )
         )
     )
+
+
+def pick_task(tasks: Sequence[ReadingTask], *, day: date, schedule: SchedulePolicy) -> ReadingTask | None:
+    """The task whose acceptance window holds ``day`` (the latest due, if windows overlap)."""
+    holding = [
+        t
+        for t in tasks
+        if t.due_on <= day + timedelta(days=schedule.early_days) and t.window_closes_on >= day
+    ]
+    return max(holding, key=lambda t: t.due_on, default=None)
 
 
 def task_for(session: Session, *, meter_id: int, day: date, schedule: SchedulePolicy) -> ReadingTask | None:
     """The open task whose acceptance window holds ``day``."""
-    return session.scalar(
-        select(ReadingTask)
-        .where(
-            ReadingTask.meter_id == meter_id,
-            ReadingTask.due_on <= day + timedelta(days=schedule.early_days),
-            ReadingTask.window_closes_on >= day,
-        )
-        .order_by(ReadingTask.due_on.desc())
-        .limit(1)
+    return pick_task(
+        list(session.scalars(select(ReadingTask).where(ReadingTask.meter_id == meter_id))),
+        day=day,
+        schedule=schedule,
     )
 
 
@@ -285,17 +434,17 @@ def _record_meter(
     *,
     meter: Meter,
     readings: list[IncomingReading],
+    loaded: _Loaded,
     batch: ReadingBatch,
     actor: str,
     as_of: datetime,
     report: IntakeReport,
     counts: Counter[str],
     vee_policy: VeePolicy,
-    schedule: SchedulePolicy,
     supply: AreaSupply,
 ) -> None:
     first_day = readings[0].read_at.date()
-    install = install_on(session, meter_id=meter.id, day=first_day)
+    install = pick_install(loaded.installs.get(meter.id, []), day=first_day)
     if install is None:
         raise InputRefused(
             _("Meter {meter} is not installed on {day}.").format(meter=meter.meter_no, day=first_day),
@@ -308,27 +457,32 @@ def _record_meter(
                 )
             ],
         )
-    point = session.get(ServicePoint, install.service_point_id)
-    account = session.get(Account, point.account_id) if point and point.account_id else None
-    facts = meter_facts(meter, install, account)
-    previous = baseline_reading(session, meter=meter, install=install, before=readings[0].read_at)
+    point = loaded.points.get(install.service_point_id)
+    account = loaded.accounts.get(point.account_id) if point and point.account_id else None
+    candidates = loaded.baselines.get(meter.id, [])
+    stored_baseline = pick_baseline(candidates, install=install, before=readings[0].read_at)
+    if stored_baseline is None and len(candidates) >= BASELINE_DEPTH:  # all candidates were too late
+        previous = baseline_reading(session, meter=meter, install=install, before=readings[0].read_at)
+    else:
+        previous = to_vee(stored_baseline) if stored_baseline is not None else install_baseline(install)
     area_kwh = _area_supply_kwh(supply, account=account, since=previous.read_at.date(), readings=readings)
     checked = check_readings(
         vee.ReadingSet(
-            meter=facts,
+            meter=meter_facts(meter, install, account),
             readings=tuple(_to_check(r, area_kwh=kwh) for r, kwh in zip(readings, area_kwh, strict=True)),
-            history=usage_history(session, account_id=account.id if account else None),
+            history=loaded.history.get(account.id, ()) if account else (),
             previous=previous,
             as_of=as_of,
         ),
         policy=vee_policy,
     )
     for incoming, verdict in zip(readings, checked.readings, strict=True):
-        task = task_for(session, meter_id=meter.id, day=incoming.read_at.date(), schedule=schedule)
+        task = pick_task(
+            loaded.tasks.get(meter.id, []), day=incoming.read_at.date(), schedule=loaded.schedule
+        )
         stored = None
         if not any(f.code is VeeCode.INVALID for f in verdict.findings):
-            stored = _store(
-                session,
+            stored = _new_reading(
                 incoming=incoming,
                 verdict=verdict,
                 meter=meter,
@@ -338,26 +492,26 @@ def _record_meter(
                 actor=actor,
             )
             report.stored += 1
-            report.reading_ids.append(stored.id)
             if verdict.billable:
                 report.billable += 1
             else:
                 report.held += 1
+        answered = None
         if task is not None:
             task.attempts += 1
             if stored is not None and task.state in ("pending", "failed", "reread_requested"):
-                task.state, task.reading_id = "read", stored.id
+                task.state, answered = "read", task
         book_id = task.route_book_id if task else (account.route_book_id if account else None)
+        exceptions = []
         for found in verdict.findings:
             counts[found.code.value] += 1
             if found.severity is Severity.INFO or book_id is None:
                 continue
-            session.add(
+            exceptions.append(
                 ReadingException(
                     route_book_id=book_id,
                     period=task.period if task else incoming.read_at.strftime("%Y-%m"),
                     meter_id=meter.id,
-                    reading_id=stored.id if stored else None,
                     task_id=task.id if task else None,
                     code=found.code.value,
                     severity=found.severity.value,
@@ -367,7 +521,7 @@ def _record_meter(
                 )
             )
             report.exceptions += 1
-    session.flush()
+        loaded.pending.append(_Pending(stored, answered, exceptions))
 
 
 def _area_supply_kwh(
@@ -403,8 +557,7 @@ def _decimal(value: str | Decimal | None) -> Decimal | None:
     return None if value is None or value == "" else exact(value)
 
 
-def _store(
-    session: Session,
+def _new_reading(
     *,
     incoming: IncomingReading,
     verdict: ReadingVerdict,
@@ -414,7 +567,7 @@ def _store(
     batch: ReadingBatch,
     actor: str,
 ) -> MeterReading:
-    reading = MeterReading(
+    return MeterReading(
         meter_id=meter.id,
         service_point_id=install.service_point_id,
         read_on=incoming.read_at.date(),
@@ -433,6 +586,3 @@ def _store(
         entered_by=actor,
         **{n: _decimal(incoming.tou.get(n)) for n in TOU_NAMES},
     )
-    session.add(reading)
-    session.flush()
-    return reading
