@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from meter2cash.demo.customers import CATEGORIES, PAYMENT_MODES, TARIFFS, VOLTAGE
+from meter2cash.demo.customers import CARD, CATEGORIES, PAYMENT_MODES, TARIFFS, VOLTAGE
 from meter2cash.demo.meters import DECIMAL_DIGITS, INTEGER_DIGITS
 from meter2cash.demo.population import HOST, Bureau
 from meter2cash.demo.registers import reading_text
@@ -82,7 +82,8 @@ def account_rows(spec: DemoSpec, bureau: Bureau, sim: Simulation) -> list[Row]:
             "service_point": service_point_code(accounts.account_no[i]),
             "meter_no": meters.meter_no[i],
             "meter_address": meters.address[i],
-            "comm_endpoint": f"{HOST}:{int(accounts.port[i])}",
+            # IC card meters are read by hand (抄表机): they are not on the collection network.
+            "comm_endpoint": "" if accounts.payment[i] == CARD else f"{HOST}:{int(accounts.port[i])}",
             "ct_ratio": str(int(accounts.ct_ratio[i])),
             "pt_ratio": str(int(accounts.pt_ratio[i])),
             "integer_digits": str(INTEGER_DIGITS),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meter2cash.demo.consumption import Calendar
-from meter2cash.demo.customers import GEN, RES
+from meter2cash.demo.customers import CARD, GEN, RES
 from meter2cash.demo.population import Bureau
 from meter2cash.demo.spec import DemoSpec
 
@@ -87,7 +87,8 @@ def plan_faults(rng: np.random.Generator, spec: DemoSpec, bureau: Bureau, calend
     missed_on = np.array([rng.choice(read_days[accounts.book[a]]) for a in missed], dtype=np.int64)
     missed_length = rng.integers(1, 5, size=len(missed))
     missed_start = np.maximum(0, missed_on - rng.integers(0, missed_length))
-    misread = pick(_count(spec, mix.misread), np.ones(n, dtype=bool))
+    # Misreads happen where people read meters: on the card meters, which are read by hand.
+    misread = pick(_count(spec, mix.misread), accounts.payment == CARD)
     misread_day = np.array([rng.choice(read_days[accounts.book[a]]) for a in misread], dtype=np.int64)
     return FaultPlan(
         rollover=rollover,

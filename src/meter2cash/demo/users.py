@@ -28,10 +28,12 @@ class DemoUser:
 
 
 ADMIN = "admin"
+READER = "reader"
+CLERK = "clerk"
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser(ADMIN, Role.ADMIN, "演示系统管理员"),
-    DemoUser("reader", Role.METER_READER, "演示抄表员"),
-    DemoUser("clerk", Role.BILLING_CLERK, "演示核算员"),
+    DemoUser(READER, Role.METER_READER, "演示抄表员"),
+    DemoUser(CLERK, Role.BILLING_CLERK, "演示核算员"),
     DemoUser("reviewer", Role.REVIEWER, "演示审核员"),
     DemoUser("reviewer2", Role.REVIEWER, "演示审核员二"),
     DemoUser("cashier", Role.CASHIER, "演示收费员"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
@@ -33,12 +34,15 @@ from meter2cash.interfaces.cli.common import (
     err_console,
     print_json,
 )
+from meter2cash.platform.clock import FixedClock
+from meter2cash.platform.context import AppContext
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.platform.permissions import ROLE_NAMES_ZH, Role
 from meter2cash.registry.codes import ZH_NAMES
 
 if TYPE_CHECKING:
     from meter2cash.demo.build import DemoOutcome
+    from meter2cash.demo.reading_cycle import CycleOutcome
 
 
 def _step_labels() -> dict[str, str]:
@@ -102,6 +106,13 @@ def demo(
     fresh: bool = typer.Option(
         False, "--fresh", help="Delete the SQLite database and the demo files in the data directory first."
     ),
+    cycle_months: int = typer.Option(
+        2,
+        "--cycle-months",
+        min=0,
+        max=11,
+        help="Run the monthly reading cycle (抄表) for the last N months of the history; 0 skips it.",
+    ),
     as_user: str | None = AsUser,
     as_json: bool = JsonFlag,
 ) -> None:
@@ -118,6 +129,7 @@ def demo(
                 err_console.print(_("Deleted {path}").format(path=path), highlight=False)
         with cli_errors(as_json=as_json), RichProgress(enabled=not as_json) as progress:
             outcome = build_demo(ctx, spec=spec, actor=as_user or ADMIN, progress=progress)
+            cycle = _reading_cycle(ctx, spec=spec, months=cycle_months, progress=progress)
     except (OtherDemoExists, FreshRefused) as refused:
         if as_json:
             print_json({"error": "refused", "message": str(refused)})
@@ -125,9 +137,74 @@ def demo(
             err_console.print(f"[bold red]{refused}[/]", highlight=False)
         raise typer.Exit(EXIT_REFUSED) from None
     if as_json:
-        print_json(_as_dict(outcome))
+        print_json(_as_dict(outcome) | {"reading_cycle": None if cycle is None else asdict(cycle)})
     else:
         _render(outcome)
+        if cycle is not None:
+            _render_cycle(cycle)
+
+
+def _reading_cycle(
+    ctx: AppContext, *, spec: DemoSpec, months: int, progress: RichProgress
+) -> CycleOutcome | None:
+    """The demo's monthly reading cycle, on a clock of its own that walks through the months."""
+    if months == 0:
+        return None
+    from meter2cash.demo.reading_cycle import cycle_periods, run_reading_cycle
+    from meter2cash.demo.users import CLERK, READER
+
+    demo_ctx = AppContext.create(engine=ctx.engine, clock=FixedClock(), settings=ctx.settings)
+    periods = cycle_periods(until=spec.until, months=months)
+    return run_reading_cycle(
+        demo_ctx, periods=periods, reader=READER, clerk=CLERK, admin=ADMIN, progress=progress
+    )
+
+
+def _render_cycle(cycle: CycleOutcome) -> None:
+    periods = "、".join(cycle.periods)
+    if cycle.skipped:
+        console.print(
+            _("The reading cycle of {periods} was run before; nothing was added.").format(periods=periods),
+            style="bold yellow",
+        )
+        return
+    table = Table(
+        _("What"), _("How many"), title=_("Monthly reading cycle {periods}").format(periods=periods)
+    )
+    for label, value in (
+        (_("Opening readings loaded (go-live)"), cycle.opening),
+        (_("Area supply meter daily readings imported"), cycle.supply_readings),
+        (_("Meters collected over DL/T 645"), cycle.collected),
+        (_("Collection failures (then read by hand)"), cycle.collection_failed),
+        (_("Handheld readings imported"), cycle.handheld),
+        (_("Billing determinants"), cycle.determinants),
+        (_("Estimated (missed)"), cycle.estimated),
+        (_("Held back by open exceptions"), cycle.held),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    console.print(_("Exceptions by code: {codes}").format(codes=cycle.exceptions_by_code), highlight=False)
+    faults = Table(_("Planted fault"), _("Planted"), _("Caught"), _("Codes"))
+    for row in cycle.faults:
+        codes = cast(dict[str, int], row["codes"])
+        faults.add_row(
+            f"{KIND_NAMES_ZH[str(row['kind'])]} {row['kind']}",
+            str(row["planted"]),
+            str(row["caught"]),
+            ", ".join(f"{c} {n}" for c, n in codes.items()),
+        )
+    console.print(faults)
+    last = cycle.periods[-1]
+    console.print(_("Try the reading cycle yourself:"), style="bold")
+    for command in (
+        f"m2c read kpis --period {last}",
+        "m2c read exceptions",
+        f"m2c read determinants --period {last}",
+        "m2c read edit ID --total … --reason … --as clerk",
+        "m2c read approve EDIT --reason … --as reviewer",
+        "m2c meters simulate",
+    ):
+        console.print(f"  {command}", highlight=False)
 
 
 def _as_dict(outcome: DemoOutcome) -> dict[str, object]:
