@@ -422,8 +422,17 @@ def _segments(
     current = next(
         i for i in installs if i.meter_id == closing.meter_id and (i.removed_on is None or i.removed_on > end)
     )
-    if since is None:
-        first = _last_valid(session, meter_id=current.meter_id, install=current, before=end)
+    if since is None:  # the account's first determinant: from the point's last reading before this one
+        first = session.scalar(
+            select(MeterReading)
+            .where(
+                MeterReading.service_point_id == task.service_point_id,
+                MeterReading.status == "valid",
+                MeterReading.read_on < end,
+            )
+            .order_by(MeterReading.read_on.desc(), MeterReading.id.desc())
+            .limit(1)
+        )
         since = first.read_on if first else current.installed_on
     segments = []
     for install in installs:

@@ -154,6 +154,30 @@ class TestMeterReplacedMidPeriod:
         assert (march.start_on, march.end_on) == (date(2025, 2, 15), date(2025, 3, 15))
         assert [s["meter_no"] for s in json.loads(march.detail)] == ["M0001", "N0001"]
 
+    def test_a_replacement_in_the_first_period_still_counts_the_old_meter(self, ctx: AppContext) -> None:
+        small_archive(ctx, accounts=1)
+        read(ctx, "M0001", date(2025, 1, 15), "130.00")  # the opening reading, before any determinant
+        replace_meter(
+            ctx,
+            actor="meter_reader",
+            service_point="SP0001",
+            on=date(2025, 2, 1),
+            old_final=RegisterSet.of("160.00"),
+            new_meter_no="N0001",
+            new_address="000000770001",
+            new_start=RegisterSet.of("0.00"),
+            ct_ratio=D(1),
+            pt_ratio=D(1),
+            reason="换表",
+        )
+        plan_period(ctx, actor="billing_clerk", period="2025-02")
+        read(ctx, "N0001", date(2025, 2, 15), "25.00")
+        set_today(ctx, date(2025, 2, 20))
+        close_period(ctx, actor="billing_clerk", period="2025-02")
+        february = determinants(ctx)[(1, "2025-02")]
+        assert february.kwh_total == D("55.00")  # 30 on the old meter + 25 on the new one
+        assert (february.start_on, february.end_on) == (date(2025, 1, 15), date(2025, 2, 15))
+
 
 class TestExceptionsAndFourEyes:
     def _misread(self, ctx: AppContext) -> int:
