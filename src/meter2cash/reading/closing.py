@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meter2cash.platform.audit import record_audit
@@ -128,6 +128,7 @@ def close_period(ctx: AppContext, *, actor: str, period: str, route_book: str | 
                     )
                 )
             )
+            cache = _BookCache.load(session, tasks=[t for t in tasks if t.account_id not in done])
             for account_id, account_tasks in by_account.items():
                 if account_id in done:
                     report.existing += 1
@@ -141,6 +142,7 @@ def close_period(ctx: AppContext, *, actor: str, period: str, route_book: str | 
                     actor=who.username,
                     report=report,
                     book=book,
+                    cache=cache,
                 )
         record_audit(
             session,
@@ -176,13 +178,9 @@ def _close_account(
     actor: str,
     report: CloseReport,
     book: RouteBook,
+    cache: _BookCache,
 ) -> None:
-    previous = session.scalar(
-        select(BillingDeterminant)
-        .where(BillingDeterminant.account_id == account_id)
-        .order_by(BillingDeterminant.end_on.desc())
-        .limit(1)
-    )
+    previous_end = cache.previous_end.get(account_id)
     segments: list[Segment] = []
     starts, ends = [], []
     try:
@@ -191,7 +189,7 @@ def _close_account(
                 session, task=task, today=today, actor=actor, report=report, account_id=account_id, book=book
             )
             found, since, until = _segments(
-                session, task=task, closing=closing, since=previous.end_on if previous else None
+                session, task=task, closing=closing, since=previous_end, cache=cache
             )
             segments += found
             starts.append(since)
@@ -407,32 +405,20 @@ def _install_end(install: MeterInstall) -> RegisterSet:
 
 
 def _segments(
-    session: Session, *, task: ReadingTask, closing: MeterReading, since: date | None
+    session: Session, *, task: ReadingTask, closing: MeterReading, since: date | None, cache: _BookCache
 ) -> tuple[list[Segment], date, date]:
     """The meters on the task's service point from the opening to the closing reading, and the
     period they span. ``since`` is where the account's previous determinant ended, if any."""
     end = closing.read_on
-    installs = list(
-        session.scalars(
-            select(MeterInstall)
-            .where(MeterInstall.service_point_id == task.service_point_id, MeterInstall.installed_on < end)
-            .order_by(MeterInstall.installed_on)
-        )
+    installs = sorted(
+        (i for i in cache.installs.get(task.service_point_id, []) if i.installed_on < end),
+        key=lambda i: i.installed_on,
     )
     current = next(
         i for i in installs if i.meter_id == closing.meter_id and (i.removed_on is None or i.removed_on > end)
     )
     if since is None:  # the account's first determinant: from the point's last reading before this one
-        first = session.scalar(
-            select(MeterReading)
-            .where(
-                MeterReading.service_point_id == task.service_point_id,
-                MeterReading.status == "valid",
-                MeterReading.read_on < end,
-            )
-            .order_by(MeterReading.read_on.desc(), MeterReading.id.desc())
-            .limit(1)
-        )
+        first = _latest(cache.point_readings.get(task.service_point_id, []), before=end)
         since = first.read_on if first else current.installed_on
     segments = []
     for install in installs:
@@ -442,12 +428,7 @@ def _segments(
         assert meter is not None
         found = None
         if install.installed_on < since:
-            found = _last_valid(
-                session,
-                meter_id=install.meter_id,
-                install=install,
-                before=date.fromordinal(since.toordinal() + 1),
-            )
+            found = cache.last_valid(session, install=install, before=date.fromordinal(since.toordinal() + 1))
         if install is current:
             closing_set, closing_quality, closing_reactive = (
                 _registers_of(closing),
@@ -472,3 +453,75 @@ def _segments(
             )
         )
     return segments, since, end
+
+
+def _latest(readings: list[MeterReading], *, before: date) -> MeterReading | None:
+    return max(
+        (r for r in readings if r.status == "valid" and r.read_on < before),
+        key=lambda r: (r.read_on, r.id),
+        default=None,
+    )
+
+
+CANDIDATES = 4  # latest valid readings per meter loaded for a route book's closing
+
+
+@dataclass
+class _BookCache:
+    """What closing a route book looks up, loaded in a few queries instead of per account."""
+
+    previous_end: dict[int, date]
+    installs: dict[int, list[MeterInstall]]
+    meter_readings: dict[int, list[MeterReading]]
+    point_readings: dict[int, list[MeterReading]]
+
+    @classmethod
+    def load(cls, session: Session, *, tasks: list[ReadingTask]) -> _BookCache:
+        accounts = list({t.account_id for t in tasks if t.account_id is not None})
+        points = list({t.service_point_id for t in tasks})
+        previous_end = {
+            account: end
+            for account, end in session.execute(
+                select(BillingDeterminant.account_id, func.max(BillingDeterminant.end_on))
+                .where(BillingDeterminant.account_id.in_(accounts))
+                .group_by(BillingDeterminant.account_id)
+            )
+        }
+        installs: dict[int, list[MeterInstall]] = {}
+        for install in session.scalars(select(MeterInstall).where(MeterInstall.service_point_id.in_(points))):
+            installs.setdefault(install.service_point_id, []).append(install)
+        meter_ids = list({i.meter_id for found in installs.values() for i in found})
+        list(session.scalars(select(Meter).where(Meter.id.in_(meter_ids))))  # into the identity map
+        reading_ids = [t.reading_id for t in tasks if t.reading_id is not None]
+        list(session.scalars(select(MeterReading).where(MeterReading.id.in_(reading_ids))))
+        ranked = (
+            select(
+                MeterReading.id,
+                func.row_number()
+                .over(
+                    partition_by=MeterReading.meter_id,
+                    order_by=(MeterReading.read_on.desc(), MeterReading.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(MeterReading.meter_id.in_(meter_ids), MeterReading.status == "valid")
+            .subquery()
+        )
+        meter_readings: dict[int, list[MeterReading]] = {}
+        point_readings: dict[int, list[MeterReading]] = {}
+        for reading in session.scalars(
+            select(MeterReading)
+            .join(ranked, ranked.c.id == MeterReading.id)
+            .where(ranked.c.rank <= CANDIDATES)
+        ):
+            meter_readings.setdefault(reading.meter_id, []).append(reading)
+            point_readings.setdefault(reading.service_point_id, []).append(reading)
+        return cls(previous_end, installs, meter_readings, point_readings)
+
+    def last_valid(self, session: Session, *, install: MeterInstall, before: date) -> MeterReading | None:
+        """`_last_valid` from the loaded candidates, asking the database only when they run out."""
+        candidates = self.meter_readings.get(install.meter_id, [])
+        found = _latest([r for r in candidates if r.read_on >= install.installed_on], before=before)
+        if found is None and len(candidates) >= CANDIDATES:
+            return _last_valid(session, meter_id=install.meter_id, install=install, before=before)
+        return found
