@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 
 from sqlalchemy import text
 
-from cli_runner import run_m2c
+from cli_runner import M2C, run_m2c
 from meter2cash.platform.context import AppContext
 
 
@@ -69,12 +72,7 @@ class TestUserCommands:
 
 
 class TestFreshDatabase:
-    def test_db_upgrade_on_an_empty_data_directory_makes_the_schema(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
-        import os
-        import subprocess
-
-        from cli_runner import M2C
-
+    def test_db_upgrade_on_an_empty_data_directory_makes_the_schema(self, tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("M2C_")} | {
             "M2C_DATA_DIR": str(tmp_path)
         }
