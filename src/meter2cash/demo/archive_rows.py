@@ -16,9 +16,9 @@ from meter2cash.demo.registers import reading_text
 from meter2cash.demo.simulation import Simulation
 from meter2cash.demo.spec import DemoSpec
 from meter2cash.registry.archive_columns import COLUMNS_BY_KIND
+from meter2cash.registry.codes import TOU_NAMES
 
 TOU_LAYOUT = "sharp|peak|flat|valley"
-TOU_NAMES = ("sharp", "peak", "flat", "valley")
 
 Row = dict[str, str]
 

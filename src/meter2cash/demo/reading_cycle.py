@@ -38,9 +38,9 @@ from meter2cash.reading.opening import load_opening_readings
 from meter2cash.reading.plans import plan_period
 from meter2cash.reading.schedule import DEFAULT_SCHEDULE, due_date, previous_period
 from meter2cash.reading.simulation import archive_gateways, history_files, run_gateways
+from meter2cash.registry.codes import TOU_NAMES as TOU
 from meter2cash.registry.model import Account, Meter, MeterInstall, RouteBook, ServicePoint
 
-TOU = ("sharp", "peak", "flat", "valley")
 READ_HOUR = 20  # the demo reads in the evening of the reading day: registers as of the day's end
 # The planted faults the reading checks are meant to catch, and the codes that count as caught.
 READING_FAULTS: dict[str, tuple[str, ...]] = {

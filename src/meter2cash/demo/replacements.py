@@ -9,11 +9,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from meter2cash.demo import steps
-from meter2cash.demo.archive_rows import TOU_NAMES, service_point_code
+from meter2cash.demo.archive_rows import service_point_code
 from meter2cash.demo.generate import DemoBureau
 from meter2cash.demo.registers import reading_text
 from meter2cash.demo.steps import Progress
 from meter2cash.platform.context import AppContext
+from meter2cash.registry.codes import TOU_NAMES
 from meter2cash.registry.model import Meter
 from meter2cash.registry.registers import RegisterSet
 from meter2cash.registry.service import replace_meter

@@ -23,18 +23,19 @@ from sqlalchemy.orm import Session
 from meter2cash.platform.audit import record_audit
 from meter2cash.platform.clock import BUSINESS_TZ, business_date
 from meter2cash.platform.context import AppContext, use_case
-from meter2cash.platform.errors import NotFound
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.platform.periods import Period
 from meter2cash.platform.permissions import Action
 from meter2cash.reading.determinants import Segment, determinant
 from meter2cash.reading.estimation import CannotEstimate, estimate_period, estimated_reading
-from meter2cash.reading.intake import TOU_NAMES, install_on, tou_list, usage_history
+from meter2cash.reading.intake import install_on, tou_list, usage_history
 from meter2cash.reading.model import BillingDeterminant, MeterReading, ReadingException, ReadingTask
+from meter2cash.reading.plans import route_books
 from meter2cash.reading.vee.check_sequence import missing_in_window
 from meter2cash.reading.vee.codes import QualityFlag
 from meter2cash.reading.vee.register import RegisterSpec
 from meter2cash.reading.vee.wording import explain
+from meter2cash.registry.codes import TOU_NAMES
 from meter2cash.registry.model import Meter, MeterInstall, RouteBook
 from meter2cash.registry.registers import RegisterSet
 
@@ -49,23 +50,13 @@ class CloseReport:
     held: list[dict[str, str]] = field(default_factory=list)
 
 
-def _books(session: Session, code: str | None) -> list[RouteBook]:
-    query = select(RouteBook).order_by(RouteBook.code)
-    if code:
-        query = query.where(RouteBook.code == code)
-    books = list(session.scalars(query))
-    if code and not books:
-        raise NotFound(_("Unknown route book: {code}").format(code=code))
-    return books
-
-
 def sweep_missed(ctx: AppContext, *, actor: str, period: str, route_book: str | None = None) -> int:
     """Mark the period's unread tasks whose window has closed as failed, with a MISSING exception."""
     today = business_date(ctx.clock.now())
     as_of = datetime.combine(today, time())
     missed = 0
     with use_case(ctx, actor=actor, action=Action.READING_COLLECT) as (session, who):
-        for book in _books(session, route_book):
+        for book in route_books(session, route_book):
             tasks = session.scalars(
                 select(ReadingTask).where(
                     ReadingTask.route_book_id == book.id,
@@ -108,7 +99,7 @@ def close_period(ctx: AppContext, *, actor: str, period: str, route_book: str | 
     report = CloseReport(period=period)
     today = business_date(ctx.clock.now())
     with use_case(ctx, actor=actor, action=Action.READING_CLOSE) as (session, who):
-        for book in _books(session, route_book):
+        for book in route_books(session, route_book):
             tasks = list(
                 session.scalars(
                     select(ReadingTask)

@@ -21,9 +21,8 @@ from decimal import Decimal
 
 from meter2cash.reading.vee.codes import QualityFlag
 from meter2cash.reading.vee.register import RegisterSpec, advance, energy
+from meter2cash.registry.codes import TOU_NAMES
 from meter2cash.registry.registers import RegisterSet
-
-TOU_NAMES = ("sharp", "peak", "flat", "valley")
 
 # From best to worst: the determinant takes the worst of its readings.
 QUALITY_RANK: dict[QualityFlag, int] = {

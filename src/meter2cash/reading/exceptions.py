@@ -33,8 +33,8 @@ from meter2cash.reading.model import MeterReading, ReadingEdit, ReadingException
 from meter2cash.reading.vee.codes import QualityFlag
 from meter2cash.registry.model import Meter, RouteBook
 
+# Every value an edit may change is billed, so any change needs the second person.
 REGISTERS = ("total", "sharp", "peak", "flat", "valley", "reactive", "max_demand_kw")
-ENERGY_REGISTERS = ("total", "sharp", "peak", "flat", "valley", "reactive", "max_demand_kw")
 
 
 class FourEyesViolation(PermissionDenied):
@@ -203,7 +203,7 @@ def propose_edit(
         assert reading is not None
         old = _values(reading)
         new = dict(old) | {k: str(exact(v)) for k, v in values.items()}
-        changes = any(_differs(old[k], new[k]) for k in ENERGY_REGISTERS)
+        changes = any(_differs(old[k], new[k]) for k in REGISTERS)
         edit = ReadingEdit(
             exception_id=item.id,
             reading_id=reading.id,

@@ -46,10 +46,9 @@ from meter2cash.reading.vee.engine import ReadingVerdict, check_readings
 from meter2cash.reading.vee.policy import DEFAULT_POLICY, VeePolicy
 from meter2cash.reading.vee.register import RegisterSpec
 from meter2cash.reading.vee.wording import explain
-from meter2cash.registry.codes import TouRegister
+from meter2cash.registry.codes import TOU_NAMES, TouRegister
 from meter2cash.registry.model import Account, Meter, MeterInstall, ServicePoint
 
-TOU_NAMES = ("sharp", "peak", "flat", "valley")
 SOURCE_TO_VEE = {
     "auto": vee.ReadingSource.REMOTE,
     "handheld": vee.ReadingSource.HANDHELD,

@@ -25,8 +25,9 @@ from meter2cash.platform.errors import InputRefused, Problem
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.platform.money import exact
 from meter2cash.platform.permissions import Action
-from meter2cash.reading.intake import TOU_NAMES, IncomingReading, install_on
+from meter2cash.reading.intake import IncomingReading, install_on
 from meter2cash.reading.model import MeterReading, ReadingBatch
+from meter2cash.registry.codes import TOU_NAMES
 from meter2cash.registry.model import Meter
 
 

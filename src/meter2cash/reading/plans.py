@@ -28,7 +28,8 @@ class PlanReport:
     existing: int
 
 
-def _books(session: Session, code: str | None) -> list[RouteBook]:
+def route_books(session: Session, code: str | None) -> list[RouteBook]:
+    """One route book by code (refused when unknown), or all of them."""
     query = select(RouteBook).order_by(RouteBook.code)
     if code is not None:
         query = query.where(RouteBook.code == code)
@@ -67,7 +68,7 @@ def plan_period(
     """Create the period's reading tasks for one route book, or for all."""
     created = existing = 0
     with use_case(ctx, actor=actor, action=Action.READING_PLAN) as (session, who):
-        books = _books(session, route_book)
+        books = route_books(session, route_book)
         for book in books:
             due = due_date(period=period, reading_day=book.reading_day)
             window = acceptance_window(due_on=due, policy=policy)

@@ -57,6 +57,9 @@ class TouRegister(StrEnum):
     VALLEY = "valley"  # 谷
 
 
+TOU_NAMES: tuple[str, ...] = tuple(register.value for register in TouRegister)  # in 尖峰平谷 order
+
+
 class ServicePointKind(StrEnum):
     CUSTOMER = "customer"  # 用户计量点
     AREA_SUPPLY = "area_supply"  # 台区总表计量点

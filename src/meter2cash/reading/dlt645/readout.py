@@ -39,8 +39,9 @@ from meter2cash.reading.dlt645.identifiers import (
     Demand,
     Value,
 )
+from meter2cash.registry.codes import TOU_NAMES
 
-TOU_REGISTERS = ("sharp", "peak", "flat", "valley")
+TOU_REGISTERS = TOU_NAMES
 # State Grid / China Southern Grid numbering of tariffs: 费率1 尖, 费率2 峰, 费率3 平, 费率4 谷.
 STATE_GRID_TARIFF_ORDER: tuple[str, ...] = TOU_REGISTERS
 
