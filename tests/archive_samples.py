@@ -59,9 +59,41 @@ ACCOUNT = {
     "start_valley": "4.10",
     "tariff_code": "MX-RES-1",
     "tariff_from": "2024-03-01",
+    "basic_charge_by": "capacity",
+    "contract_demand_kw": "",
+    "transformer_loss_kwh": "",
+    "transformer_loss_kvarh": "",
+    "line_loss_kwh": "",
+    "master_account_no": "",
 }
 
-SAMPLES = {"route-books": ROUTE_BOOK, "areas": AREA, "accounts": ACCOUNT}
+ENERGY_SPLIT = {
+    "account_no": "0100000001",
+    "tariff_code": "MX-GEN-1",
+    "kwh": "",
+    "ratio": "0.15",
+    "effective_from": "2024-03-01",
+    "effective_to": "",
+}
+
+SAMPLES = {"route-books": ROUTE_BOOK, "areas": AREA, "accounts": ACCOUNT, "energy-splits": ENERGY_SPLIT}
+
+
+def large_industry(n: int, **changes: str) -> dict[str, str]:
+    """The sample account renumbered to ``n`` as a 10 kV large-industry (大工业) account."""
+    two_part = {
+        "category": "large_industry",
+        "voltage_level": "10kV",
+        "contract_capacity_kva": "630",
+        "pf_standard": "0.90",
+        "tariff_code": "MX-LI-1",
+    }
+    return account(n, **{**two_part, **changes})
+
+
+def split(account_no: str = "0100000001", **changes: str) -> dict[str, str]:
+    """The sample 定量定比 split of ``account_no``."""
+    return {**ENERGY_SPLIT, "account_no": account_no, **changes}
 
 
 def account(n: int = 1, **changes: str) -> dict[str, str]:

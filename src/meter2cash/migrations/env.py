@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import meter2cash.billing.bill_model
+import meter2cash.billing.model
 import meter2cash.platform.audit
 import meter2cash.platform.users
 import meter2cash.reading.model

@@ -48,6 +48,8 @@ class Action(StrEnum):
     READING_APPROVE_EDIT = "reading.approve_edit"
     READING_CLOSE = "reading.close"
     READING_OPENING = "reading.opening"
+    TARIFF_LOAD = "tariff.load"
+    BILL_RUN = "bill.run"
 
 
 _ALL_STAFF = frozenset(Role)
@@ -68,6 +70,8 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.READING_APPROVE_EDIT: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
     Action.READING_CLOSE: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
     Action.READING_OPENING: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.TARIFF_LOAD: frozenset({Role.MANAGER, Role.ADMIN}),
+    Action.BILL_RUN: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
 }
 
 

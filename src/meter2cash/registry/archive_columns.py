@@ -71,10 +71,35 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("start_valley", "装表示数谷", False, "valley register at installation"),
     Column("tariff_code", "电价代码", True, "tariff catalog code"),
     Column("tariff_from", "电价生效日期", True, "date the tariff applies from"),
+    # Added later (optional, so files written before them still import): the two-part contract
+    # (两部制), losses for meters not at the ownership boundary (高供低计) and 套扣.
+    Column(
+        "basic_charge_by",
+        "基本电费计收方式",
+        False,
+        "two-part basic charge by capacity | contract_demand | actual_demand; default capacity",
+    ),
+    Column("contract_demand_kw", "合同需量kW", False, "contract maximum demand in kW, > 0"),
+    Column("transformer_loss_kwh", "月变损kWh", False, "monthly transformer active loss in kWh, >= 0"),
+    Column(
+        "transformer_loss_kvarh", "月无功变损kvarh", False, "monthly transformer reactive loss in kvarh, >= 0"
+    ),
+    Column("line_loss_kwh", "月线损kWh", False, "monthly line loss in kWh, >= 0"),
+    Column("master_account_no", "总表户号", False, "套扣: account number of the master meter's account"),
+)
+
+ENERGY_SPLIT_COLUMNS: tuple[Column, ...] = (
+    Column("account_no", "户号", True, "account number (must exist)"),
+    Column("tariff_code", "电价代码", True, "tariff the split-off energy is priced at"),
+    Column("kwh", "定量kWh", False, "定量: fixed kWh per month, > 0"),
+    Column("ratio", "定比", False, "定比: share of the energy, > 0 and <= 1"),
+    Column("effective_from", "生效日期", True, "date the split applies from"),
+    Column("effective_to", "失效日期", False, "date the split ends (exclusive); empty = open-ended"),
 )
 
 COLUMNS_BY_KIND: dict[str, tuple[Column, ...]] = {
     "route-books": ROUTE_BOOK_COLUMNS,
     "areas": AREA_COLUMNS,
     "accounts": ACCOUNT_COLUMNS,
+    "energy-splits": ENERGY_SPLIT_COLUMNS,
 }

@@ -28,7 +28,8 @@ EXPORT_SUFFIXES = (".csv", ".xlsx")
 
 
 def export_archive(ctx: AppContext, *, actor: str, kind: str, path: Path) -> int:
-    """Write every route book, area or account to ``path`` (.csv or .xlsx); the number of rows written."""
+    """Write every route book, area, account or 定量定比 split to ``path`` (.csv or .xlsx); the number of
+    rows written."""
     problems = check_kind(kind)
     if path.suffix.lower() not in EXPORT_SUFFIXES:
         problems.append(
@@ -47,6 +48,8 @@ def export_archive(ctx: AppContext, *, actor: str, kind: str, path: Path) -> int
             cells = store.route_book_rows(conn).values()
         elif kind == "areas":
             cells = store.area_rows(conn).values()
+        elif kind == "energy-splits":
+            cells = store.energy_split_rows(conn)
         else:
             cells = store.account_rows(conn)
         count = write_archive_file(

@@ -5,7 +5,8 @@
    any write transaction.
 3. In one unit of work, as a user allowed ``archive.import``: the rows that read well are checked
    against the archive (route books and areas must exist; service points, meters and addresses
-   must be new). Any problem of step 2 or 3 refuses the whole file (`InputRefused`, every problem
+   must be new; a master account must be in the file or the archive; a split's account must be
+   archived). Any problem of step 2 or 3 refuses the whole file (`InputRefused`, every problem
    naming its row — 1 = first data row —, column and reason) and nothing is written. Otherwise
    the rows are written in bulk (`archive_write`) with one `ImportBatch` and one audit record.
 
@@ -37,7 +38,14 @@ from meter2cash.registry import archive_rules as rules
 from meter2cash.registry import archive_store as store
 from meter2cash.registry import archive_write as write
 from meter2cash.registry.archive_files import ArchiveTable, read_archive_file
-from meter2cash.registry.archive_rules import AccountRow, ArchiveRow, AreaRow, Numbered, RouteBookRow
+from meter2cash.registry.archive_rules import (
+    AccountRow,
+    ArchiveRow,
+    AreaRow,
+    EnergySplitRow,
+    Numbered,
+    RouteBookRow,
+)
 from meter2cash.registry.model import ImportBatch
 
 Progress = Callable[[int], None]
@@ -223,7 +231,8 @@ def _check_and_write(
             if earlier is not None:
                 return _already(kind, earlier)
             conn = session.connection()
-            plan = rules.plan_import(parsed, _known(conn, kind, parsed))
+            in_file = table.column("account_no") if kind == "accounts" else None
+            plan = rules.plan_import(parsed, _known(conn, kind, parsed), in_file=in_file)
             if problems or plan.problems:  # the rows that read well are checked against the archive too
                 raise _refuse(source_name, rules.in_file_order(kind, problems + plan.problems), labels)
             if progress is not None:
@@ -295,6 +304,8 @@ def _known(conn: Connection, kind: str, parsed: Sequence[Numbered[ArchiveRow]]) 
         meter_nos=[r.meter_no for r in accounts] + [s.meter_no for s in supplies],
         meter_addresses=[r.meter_address for r in accounts] + [s.meter_address for s in supplies],
         customer_codes=[r.customer_code for r in accounts],
+        account_nos=[r.master_account_no for r in accounts if r.master_account_no]
+        + [r.account_no for r in rows if isinstance(r, EnergySplitRow)],
     )
 
 
@@ -309,6 +320,8 @@ def _write(
         created = write.write_route_books(conn, [r for r in rows if isinstance(r, RouteBookRow)])
     elif kind == "areas":
         created = write.write_areas(conn, [r for r in rows if isinstance(r, AreaRow)])
+    elif kind == "energy-splits":
+        created = write.write_energy_splits(conn, [r for r in rows if isinstance(r, EnergySplitRow)])
     else:
         return write.write_accounts(conn, [r for r in rows if isinstance(r, AccountRow)], progress=report)
     report(len(rows))

@@ -4,10 +4,11 @@ A file arrives as a `Table`: its rows of text cells under the column keys its he
 `archive_columns`). `parse_table` reads it column by column — each column's cell rule (`Cell`)
 turns text into a value, and every cell it cannot read becomes a `Problem` naming the row
 (1 = first data row), the column and the reason — then assembles each clean row into a frozen,
-typed row (`RouteBookRow`, `AreaRow`, `AccountRow`). Small named checks then run over each typed
-row (`ACCOUNT_CHECKS`, `AREA_CHECKS`: dates in order, readings that fit the register, a storable
-multiplier), over the whole file (`check_file`: duplicate keys, one customer with two names) and,
-given what the archive already holds (`KnownArchive`), against the database (`plan_import`).
+typed row (`RouteBookRow`, `AreaRow`, `AccountRow`, `EnergySplitRow`). Small named checks then run
+over each typed row (`ACCOUNT_CHECKS`, `AREA_CHECKS`, `SPLIT_CHECKS`: dates in order, readings that
+fit the register, a storable multiplier, a coherent two-part contract), over the whole file
+(`check_file`: duplicate keys, one customer with two names, 套扣 cycles, overlapping 定量定比 splits)
+and, given what the archive already holds (`KnownArchive`), against the database (`plan_import`).
 Problems are values (the Beancount habit); the caller refuses the whole file when there is any.
 
 Formatting (`format_*`) is the inverse of parsing and is what export writes: an exported file
@@ -27,7 +28,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property, partial
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from meter2cash.platform.errors import Problem
@@ -57,6 +57,19 @@ BROADCAST_ADDRESSES = frozenset({"999999999999", "AAAAAAAAAAAA"})
 TRUE_WORDS = frozenset({"yes", "是", "true", "1"})
 FALSE_WORDS = frozenset({"no", "否", "false", "0"})
 TOU_ORDER: tuple[TouRegister, ...] = tuple(TouRegister)
+HIGH_VOLTAGES = frozenset({VoltageLevel.KV10, VoltageLevel.KV35, VoltageLevel.KV110, VoltageLevel.KV220})
+# Columns added to a kind after its first release: they enter a file's fingerprint only when one of
+# them is filled, so a file imported before they existed is still recognised as imported.
+LATER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "basic_charge_by",
+        "contract_demand_kw",
+        "transformer_loss_kwh",
+        "transformer_loss_kvarh",
+        "line_loss_kwh",
+        "master_account_no",
+    ),
+}
 TOU_SEPARATORS = re.compile(r"[|,，、;；\s]+")
 DATE_PATTERN = re.compile(
     r"^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日)(?:[ T]0?0:00(?::00)?)?$"
@@ -68,6 +81,21 @@ QUANTA = tuple(Decimal(1).scaleb(-n) for n in range(STORED_PLACES + 1))
 
 class BadValue(ValueError):
     """A cell that cannot be read; the message tells the clerk why."""
+
+
+class BasicChargeBy(StrEnum):
+    """基本电费计收方式 of a two-part (两部制, large industry) account (domain rules §2.3)."""
+
+    CAPACITY = "capacity"  # 按容量, 元/kVA·月
+    CONTRACT_DEMAND = "contract_demand"  # 按合同最大需量, 元/kW·月
+    ACTUAL_DEMAND = "actual_demand"  # 按实际最大需量, 元/kW·月
+
+
+BASIC_CHARGE_ZH: dict[str, str] = {
+    "capacity": "按容量",
+    "contract_demand": "按合同需量",
+    "actual_demand": "按实际需量",
+}
 
 
 # ---------------------------------------------------------------- typed rows
@@ -158,13 +186,46 @@ class AccountRow:
     start_valley: Decimal | None
     tariff_code: str
     tariff_from: date
+    basic_charge_by: BasicChargeBy = BasicChargeBy.CAPACITY
+    contract_demand_kw: Decimal | None = None
+    transformer_loss_kwh: Decimal | None = None
+    transformer_loss_kvarh: Decimal | None = None
+    line_loss_kwh: Decimal | None = None
+    master_account_no: str | None = None
 
     @property
     def customer(self) -> CustomerFacts:
         return CustomerFacts(self.customer_name, self.phone, self.address)
 
 
-ArchiveRow = RouteBookRow | AreaRow | AccountRow
+@dataclass(frozen=True, slots=True)
+class EnergySplitRow:
+    """定量定比: a fixed kWh (``kwh``) or a share (``ratio``) of an account's energy priced at
+    ``tariff_code`` for ``[effective_from, effective_to)``."""
+
+    account_no: str
+    tariff_code: str
+    kwh: Decimal | None
+    ratio: Decimal | None
+    effective_from: date
+    effective_to: date | None
+
+    @property
+    def key(self) -> str:
+        """What names a split in the archive: its account, tariff and first day."""
+        return f"{self.account_no}|{self.tariff_code}|{self.effective_from.isoformat()}"
+
+    def overlaps(self, other: EnergySplitRow) -> bool:
+        """Both periods share a day (an empty ``effective_to`` is open-ended)."""
+        return (other.effective_to is None or self.effective_from < other.effective_to) and (
+            self.effective_to is None or other.effective_from < self.effective_to
+        )
+
+    def active_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+
+ArchiveRow = RouteBookRow | AreaRow | AccountRow | EnergySplitRow
 
 
 # ---------------------------------------------------------------- cell values
@@ -340,6 +401,28 @@ def parse_pf_standard(text: str) -> PowerFactorStandard:
     return member
 
 
+_BASIC_CHARGE = {
+    **_code_lookup(BasicChargeBy),
+    **{zh: BasicChargeBy(code) for code, zh in BASIC_CHARGE_ZH.items()},
+}
+
+
+def parse_basic_charge_by(text: str) -> BasicChargeBy:
+    """capacity | contract_demand | actual_demand, or 按容量 / 按合同需量 / 按实际需量."""
+    return _parse_code(text, _BASIC_CHARGE, BasicChargeBy)
+
+
+def parse_share(text: str) -> Decimal:
+    """A share of the energy, more than 0 and at most 1: ``0.15``, or ``15%``."""
+    if text.endswith(("%", "％")):
+        value = parse_decimal(text[:-1].strip(), positive=True, places=STORED_PLACES - 2) / 100
+    else:
+        value = parse_decimal(text, positive=True)
+    if value > 1:
+        raise BadValue(_("must be at most 1 (a share of the energy: 0.15 = 15 %)"))
+    return value
+
+
 def parse_tou_registers(text: str) -> tuple[TouRegister, ...]:
     """Time-of-use registers such as ``sharp|peak|flat|valley`` (or 尖|峰|平|谷), kept in that order."""
     found: set[TouRegister] = set()
@@ -470,7 +553,26 @@ CELLS: dict[str, dict[str, Cell]] = {
         "start_valley": _READING,
         "tariff_code": _text(40),
         "tariff_from": _DATE,
+        "basic_charge_by": Cell(parse_basic_charge_by, default=BasicChargeBy.CAPACITY),
+        "contract_demand_kw": Cell(partial(parse_decimal, positive=True)),
+        "transformer_loss_kwh": Cell(parse_decimal),
+        "transformer_loss_kvarh": Cell(parse_decimal),
+        "line_loss_kwh": Cell(parse_decimal),
+        "master_account_no": _text(32),
     },
+    "energy-splits": {
+        "account_no": _text(32, repeats=True),
+        "tariff_code": _text(40, repeats=True),
+        "kwh": Cell(partial(parse_decimal, positive=True)),
+        "ratio": Cell(parse_share),
+        "effective_from": _DATE,
+        "effective_to": _DATE,
+    },
+}
+ROW_TYPES: dict[str, Callable[..., ArchiveRow]] = {
+    "route-books": RouteBookRow,
+    "accounts": AccountRow,
+    "energy-splits": EnergySplitRow,
 }
 SUPPLY_KEYS = (
     "supply_meter_address",
@@ -711,7 +813,7 @@ def parse_table(kind: str, table: Table) -> tuple[list[Numbered[ArchiveRow]], li
     if kind == "areas":
         rows = _area_rows(table, problems)
     else:
-        make: Callable[..., ArchiveRow] = AccountRow if kind == "accounts" else RouteBookRow
+        make = ROW_TYPES[kind]
         columns = _read_columns(kind, table, problems)
         bad = {p.row for p in problems}
         rows = [
@@ -749,10 +851,16 @@ def fingerprint(kind: str, table: Table) -> str:
     The same rows give the same fingerprint whatever the file format, encoding, header language or
     column order, so importing them again is recognised.
     """
-    pick = itemgetter(*(table.index(c.key) for c in COLUMNS_BY_KIND[kind]))
+    later = LATER_COLUMNS.get(kind, ())
+    first = [table.index(c.key) for c in COLUMNS_BY_KIND[kind] if c.key not in later]
+    added = [table.index(key) for key in later]
     digest = hashlib.sha256(kind.encode())
     for _number, cells in table.rows:
-        digest.update(("\x1e" + "\x1f".join(pick(cells))).encode())
+        picked = [cells[i] for i in first]
+        extra = [cells[i] for i in added]
+        if any(extra):  # the later columns count only when filled (see LATER_COLUMNS)
+            picked += extra
+        digest.update(("\x1e" + "\x1f".join(picked)).encode())
     return digest.hexdigest()
 
 
@@ -842,12 +950,89 @@ def check_supply_meter(row: AreaRow, number: int) -> list[Problem]:
     return problems
 
 
+def check_two_part(row: AccountRow, number: int) -> list[Problem]:
+    """Only large industry (大工业) pays a basic charge, so only it may choose a demand method; the
+    contract demand (合同最大需量) is given exactly when the basic charge is billed on it."""
+    problems = []
+    by_demand = row.basic_charge_by is not BasicChargeBy.CAPACITY
+    if by_demand and row.category is not CustomerCategory.LARGE_INDUSTRY:
+        reason = _(
+            "only large_industry (大工业) accounts pay a basic charge (两部制); "
+            "use capacity or leave it empty"
+        )
+        problems.append(Problem(reason, number, "basic_charge_by", row.basic_charge_by.value))
+    if row.basic_charge_by is BasicChargeBy.CONTRACT_DEMAND:
+        if row.contract_demand_kw is None:
+            reason = _("a value is required when basic_charge_by (基本电费计收方式) is contract_demand")
+            problems.append(Problem(reason, number, "contract_demand_kw"))
+    elif row.contract_demand_kw is not None:
+        reason = _("is given but basic_charge_by (基本电费计收方式) is not contract_demand")
+        problems.append(Problem(reason, number, "contract_demand_kw", format_decimal(row.contract_demand_kw)))
+    return problems
+
+
+def check_losses(row: AccountRow, number: int) -> list[Problem]:
+    """Transformer losses (变损) are borne by a customer supplied at 10 kV or above and metered on
+    the low side (高供低计); a reactive loss comes with an active one."""
+    problems = []
+    losses = (
+        ("transformer_loss_kwh", row.transformer_loss_kwh),
+        ("transformer_loss_kvarh", row.transformer_loss_kvarh),
+    )
+    if row.voltage_level not in HIGH_VOLTAGES:
+        reason = _("transformer losses (变损) apply only to accounts supplied at 10 kV or above (高供低计)")
+        problems += [
+            Problem(reason, number, column, format_decimal(value))
+            for column, value in losses
+            if value is not None
+        ]
+    if row.transformer_loss_kvarh is not None and row.transformer_loss_kwh is None:
+        reason = _("is given but transformer_loss_kwh (月变损kWh) is empty")
+        problems.append(
+            Problem(reason, number, "transformer_loss_kvarh", format_decimal(row.transformer_loss_kvarh))
+        )
+    return problems
+
+
+def check_master_account(row: AccountRow, number: int) -> list[Problem]:
+    """An account is not its own master meter (套扣)."""
+    if row.master_account_no != row.account_no:
+        return []
+    reason = _("is the account itself; the master account (总表户号) must be another account")
+    return [Problem(reason, number, "master_account_no", row.master_account_no)]
+
+
+def check_split_amount(row: EnergySplitRow, number: int) -> list[Problem]:
+    """A split is either a fixed kWh (定量) or a share (定比), not both and not neither."""
+    if row.kwh is None and row.ratio is None:
+        return [Problem(_("give either kwh (定量kWh) or ratio (定比)"), number, "kwh")]
+    if row.kwh is not None and row.ratio is not None:
+        reason = _("give kwh (定量kWh) or ratio (定比), not both")
+        return [Problem(reason, number, "ratio", format_decimal(row.ratio))]
+    return []
+
+
+def check_split_period(row: EnergySplitRow, number: int) -> list[Problem]:
+    """A split ends after it starts."""
+    if row.effective_to is None or row.effective_to > row.effective_from:
+        return []
+    reason = _("must be after effective_from (生效日期) {day}").format(day=row.effective_from)
+    return [Problem(reason, number, "effective_to", row.effective_to.isoformat())]
+
+
 ACCOUNT_CHECKS: tuple[Callable[[AccountRow, int], list[Problem]], ...] = (
     check_account_dates,
     check_start_readings,
     check_multiplier,
+    check_two_part,
+    check_losses,
+    check_master_account,
 )
 AREA_CHECKS: tuple[Callable[[AreaRow, int], list[Problem]], ...] = (check_supply_meter,)
+SPLIT_CHECKS: tuple[Callable[[EnergySplitRow, int], list[Problem]], ...] = (
+    check_split_amount,
+    check_split_period,
+)
 
 
 def check_row(row: ArchiveRow, number: int) -> list[Problem]:
@@ -856,6 +1041,8 @@ def check_row(row: ArchiveRow, number: int) -> list[Problem]:
         return [problem for check in ACCOUNT_CHECKS for problem in check(row, number)]
     if isinstance(row, AreaRow):
         return [problem for check in AREA_CHECKS for problem in check(row, number)]
+    if isinstance(row, EnergySplitRow):
+        return [problem for check in SPLIT_CHECKS for problem in check(row, number)]
     return []
 
 
@@ -910,8 +1097,96 @@ def check_customers_agree(rows: Sequence[Numbered[AccountRow]]) -> list[Problem]
     return problems
 
 
+def check_master_cycles(rows: Sequence[Numbered[AccountRow]]) -> list[Problem]:
+    """Master accounts (套扣) named in the file do not lead back to the account: A's master is B,
+    B's master is A (or a longer loop). Every row on a loop is named."""
+    master_of = {row.account_no: row.master_account_no for _, row in rows if row.master_account_no}
+    problems = []
+    for number, row in rows:
+        path = [row.account_no]
+        current = master_of.get(row.account_no)
+        while current is not None and current not in path and len(path) <= len(master_of):
+            path.append(current)
+            current = master_of.get(current)
+        if current == row.account_no:
+            reason = _("master accounts (总表户号) form a cycle: {path}").format(
+                path=" → ".join([*path, row.account_no])
+            )
+            problems.append(Problem(reason, number, "master_account_no", row.master_account_no))
+    return problems
+
+
+def check_split_overlaps(rows: Sequence[Numbered[EnergySplitRow]]) -> list[Problem]:
+    """Two splits of one account at one tariff do not overlap in time (the same first day is a
+    duplicate, named by `check_unique`)."""
+    by_pair: dict[tuple[str, str], list[Numbered[EnergySplitRow]]] = {}
+    problems = []
+    for number, row in rows:
+        earlier = by_pair.setdefault((row.account_no, row.tariff_code), [])
+        for other_number, other in earlier:
+            if other.effective_from != row.effective_from and row.overlaps(other):
+                reason = _("overlaps the split on row {row} (same account and tariff)").format(
+                    row=other_number
+                )
+                problems.append(Problem(reason, number, "effective_from", row.effective_from.isoformat()))
+                break
+        earlier.append((number, row))
+    return problems
+
+
+def ratio_overloads(
+    splits: Iterable[tuple[int | None, EnergySplitRow]],
+) -> list[tuple[int | None, EnergySplitRow, date, Decimal]]:
+    """The splits in force on a day when one account's shares (定比) add up to more than 1:
+    (row number or None for an archived split, the split, the first such day, the total)."""
+    by_account: dict[str, list[tuple[int | None, EnergySplitRow]]] = {}
+    for number, split in splits:
+        if split.ratio is not None:
+            by_account.setdefault(split.account_no, []).append((number, split))
+    found = []
+    for shares in by_account.values():
+        named: set[int] = set()
+        for day in sorted({split.effective_from for _number, split in shares}):
+            active = [(n, s) for n, s in shares if s.active_on(day)]
+            total = sum((s.ratio or Decimal(0) for _, s in active), Decimal(0))
+            if total <= 1:
+                continue
+            for number, split in active:
+                if id(split) not in named:
+                    named.add(id(split))
+                    found.append((number, split, day, total))
+    return found
+
+
+def _overload_problems(
+    overloads: Iterable[tuple[int | None, EnergySplitRow, date, Decimal]],
+) -> list[Problem]:
+    template = _("the ratios (定比) of account {account} add up to {total} on {day}; at most 1")
+    return [
+        Problem(
+            template.format(account=split.account_no, total=format_decimal(total), day=day),
+            number,
+            "ratio",
+            format_decimal(split.ratio or Decimal(0)),
+        )
+        for number, split, day, total in overloads
+        if number is not None
+    ]
+
+
 def check_file(kind: str, rows: Sequence[Numbered[ArchiveRow]]) -> list[Problem]:
-    """Every whole-file check of ``kind``: keys unique within the file; customers that agree."""
+    """Every whole-file check of ``kind``: keys unique within the file; customers that agree; no
+    loops of master accounts; splits that neither overlap nor share out more than the energy."""
+    splits = [(n, r) for n, r in rows if isinstance(r, EnergySplitRow)]
+    if splits:
+        return (
+            [
+                Problem(p.reason, p.row, p.column, p.value.rsplit("|", 1)[-1] if p.value else None)
+                for p in check_unique([(n, r.key) for n, r in splits], column="effective_from")
+            ]
+            + check_split_overlaps(splits)
+            + _overload_problems(ratio_overloads(splits))
+        )
     accounts = [(n, r) for n, r in rows if isinstance(r, AccountRow)]
     areas = [(n, r) for n, r in rows if isinstance(r, AreaRow)]
     books = [(n, r) for n, r in rows if isinstance(r, RouteBookRow)]
@@ -926,7 +1201,7 @@ def check_file(kind: str, rows: Sequence[Numbered[ArchiveRow]]) -> list[Problem]
         ("meter_address", [(n, r.meter_address) for n, r in accounts]),
     ]
     problems = [problem for column, values in keys for problem in check_unique(values, column=column)]
-    return problems + check_customers_agree(accounts)
+    return problems + check_customers_agree(accounts) + check_master_cycles(accounts)
 
 
 # ---------------------------------------------------------------- against the archive
@@ -936,8 +1211,10 @@ def check_file(kind: str, rows: Sequence[Numbered[ArchiveRow]]) -> list[Problem]
 class KnownArchive:
     """What the archive already holds that a file's rows are checked against.
 
-    ``rows`` are the archive's rows as export writes them, keyed by account number or code, for the
-    keys that occur in the file.
+    ``rows`` are the archive's rows as export writes them, keyed by account number, code or split
+    key (`EnergySplitRow.key`), for the keys that occur in the file. ``accounts`` are the archived
+    account numbers among those the file refers to (master accounts, the accounts of splits), with
+    their opening dates in ``opened_on``; ``splits`` are the archived splits of those accounts.
     """
 
     route_books: frozenset[str] = frozenset()
@@ -947,6 +1224,9 @@ class KnownArchive:
     meter_addresses: frozenset[str] = frozenset()
     customers: Mapping[str, CustomerFacts] = field(default_factory=dict)
     rows: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    accounts: frozenset[str] = frozenset()
+    opened_on: Mapping[str, date] = field(default_factory=dict)
+    splits: Mapping[str, Sequence[EnergySplitRow]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -959,7 +1239,11 @@ class Plan:
 
 
 def row_key(row: ArchiveRow) -> str:
-    return row.account_no if isinstance(row, AccountRow) else row.code
+    if isinstance(row, AccountRow):
+        return row.account_no
+    if isinstance(row, EnergySplitRow):
+        return row.key
+    return row.code
 
 
 def differences(mine: Mapping[str, str], archived: Mapping[str, str], number: int) -> list[Problem]:
@@ -976,10 +1260,17 @@ def _taken(value: str, taken: frozenset[str], number: int, column: str) -> list[
     return [Problem(_("already used in the archive"), number, column, value)] if value in taken else []
 
 
-def check_new_account(row: AccountRow, number: int, known: KnownArchive) -> list[Problem]:
+def check_new_account(
+    row: AccountRow, number: int, known: KnownArchive, *, in_file: frozenset[str] = frozenset()
+) -> list[Problem]:
     """A new account names an archived route book and area, reuses no archived service point, meter
-    number or address, and agrees with its customer if that is archived already."""
+    number or address, agrees with its customer if that is archived already, and its master account
+    (套扣), if any, is in the file (``in_file``: its account numbers) or in the archive."""
     problems: list[Problem] = []
+    master = row.master_account_no
+    if master is not None and master not in in_file and master not in known.accounts:
+        reason = _("no such account in this file or in the archive")
+        problems.append(Problem(reason, number, "master_account_no", master))
     if row.route_book not in known.route_books:
         problems.append(
             Problem(
@@ -1016,12 +1307,42 @@ def check_new_area(row: AreaRow, number: int, known: KnownArchive) -> list[Probl
     )
 
 
-def plan_import(rows: Sequence[Numbered[ArchiveRow]], known: KnownArchive) -> Plan:
+def check_new_split(row: EnergySplitRow, number: int, known: KnownArchive) -> list[Problem]:
+    """A new split belongs to an archived account, starts no earlier than the account opened and
+    overlaps no archived split of the account at the same tariff."""
+    if row.account_no not in known.accounts:
+        reason = _("no such account in the archive; import it first")
+        return [Problem(reason, number, "account_no", row.account_no)]
+    problems = []
+    opened = known.opened_on.get(row.account_no)
+    if opened is not None and row.effective_from < opened:
+        reason = _("is before opened_on (立户日期) {day}").format(day=opened)
+        problems.append(Problem(reason, number, "effective_from", row.effective_from.isoformat()))
+    for other in known.splits.get(row.account_no, ()):
+        if other.tariff_code == row.tariff_code and row.overlaps(other):
+            reason = _("overlaps the archived split from {day} (same account and tariff)").format(
+                day=other.effective_from
+            )
+            problems.append(Problem(reason, number, "effective_from", row.effective_from.isoformat()))
+            break
+    return problems
+
+
+def plan_import(
+    rows: Sequence[Numbered[ArchiveRow]], known: KnownArchive, *, in_file: Iterable[str] | None = None
+) -> Plan:
     """Rows the archive holds with identical data are left alone; with different data, refused
-    (an import never edits the archive). The other rows are new and checked as such."""
+    (an import never edits the archive). The other rows are new and checked as such.
+
+    ``in_file``: every account number of an accounts file, rows that did not read well included
+    (default: those of ``rows``), where a master account (套扣) may be found besides the archive.
+    """
     new: list[Numbered[ArchiveRow]] = []
     problems: list[Problem] = []
     unchanged = 0
+    accounts_in_file = frozenset(
+        in_file if in_file is not None else (r.account_no for _, r in rows if isinstance(r, AccountRow))
+    )
     for number, row in rows:
         archived = known.rows.get(row_key(row))
         if archived is not None:
@@ -1030,10 +1351,20 @@ def plan_import(rows: Sequence[Numbered[ArchiveRow]], known: KnownArchive) -> Pl
             unchanged += not found
             continue
         if isinstance(row, AccountRow):
-            problems += check_new_account(row, number, known)
+            problems += check_new_account(row, number, known, in_file=accounts_in_file)
         elif isinstance(row, AreaRow):
             problems += check_new_area(row, number, known)
+        elif isinstance(row, EnergySplitRow):
+            problems += check_new_split(row, number, known)
         new.append((number, row))
+    splits = [(n, r) for n, r in new if isinstance(r, EnergySplitRow)]
+    if splits:  # with the archived splits of the same accounts, shares add up to at most 1
+        archived_splits = [
+            (None, split)
+            for account in {r.account_no for _, r in splits}
+            for split in known.splits.get(account, ())
+        ]
+        problems += _overload_problems(ratio_overloads([*archived_splits, *splits]))
     return Plan(new=new, unchanged=unchanged, problems=problems)
 
 
@@ -1053,6 +1384,11 @@ def format_reading(value: Decimal | None, *, decimal_digits: int) -> str:
     if value is None:
         return ""
     return format(value.quantize(Decimal(1).scaleb(-decimal_digits)), "f")
+
+
+def format_optional(value: Decimal | None) -> str:
+    """A decimal as `format_decimal` writes it; empty when there is none."""
+    return "" if value is None else format_decimal(value)
 
 
 def format_flag(value: bool) -> str:
@@ -1133,6 +1469,23 @@ def format_account(row: AccountRow) -> dict[str, str]:
         "start_valley": format_reading(row.start_valley, decimal_digits=digits),
         "tariff_code": row.tariff_code,
         "tariff_from": row.tariff_from.isoformat(),
+        "basic_charge_by": row.basic_charge_by.value,
+        "contract_demand_kw": format_optional(row.contract_demand_kw),
+        "transformer_loss_kwh": format_optional(row.transformer_loss_kwh),
+        "transformer_loss_kvarh": format_optional(row.transformer_loss_kvarh),
+        "line_loss_kwh": format_optional(row.line_loss_kwh),
+        "master_account_no": row.master_account_no or "",
+    }
+
+
+def format_energy_split(row: EnergySplitRow) -> dict[str, str]:
+    return {
+        "account_no": row.account_no,
+        "tariff_code": row.tariff_code,
+        "kwh": format_optional(row.kwh),
+        "ratio": format_optional(row.ratio),
+        "effective_from": row.effective_from.isoformat(),
+        "effective_to": row.effective_to.isoformat() if row.effective_to else "",
     }
 
 
@@ -1142,4 +1495,6 @@ def format_row(row: ArchiveRow) -> dict[str, str]:
         return format_account(row)
     if isinstance(row, AreaRow):
         return format_area(row)
+    if isinstance(row, EnergySplitRow):
+        return format_energy_split(row)
     return format_route_book(row)

@@ -1,8 +1,9 @@
 """The archive as the archive files see it: the database projected onto the files' rows.
 
 One row per route book, per transformer area (with its supply meter), per account (its customer,
-its first customer service point, the meter installed there now — or last, if none is — and its
-current tariff), formatted exactly as `archive_rules.format_*` formats a file's row. Export writes
+its first customer service point, the meter installed there now — or last, if none is —, its
+current tariff, its two-part contract, losses and master account), per 定量定比 split, formatted
+exactly as `archive_rules.format_*` formats a file's row. Export writes
 these rows; import compares a file's row with the archive's through them.
 
 Existing keys are looked up as sets, a chunk of keys per query, never once per row.
@@ -20,13 +21,16 @@ from sqlalchemy import Column, Connection, Table, select
 from meter2cash.registry.archive_rules import (
     AccountRow,
     AreaRow,
+    BasicChargeBy,
     CustomerFacts,
     Endpoint,
+    EnergySplitRow,
     KnownArchive,
     RouteBookRow,
     SupplyMeterRow,
     format_account,
     format_area,
+    format_energy_split,
     format_route_book,
     parse_tou_registers,
     parse_voltage_level,
@@ -35,6 +39,7 @@ from meter2cash.registry.codes import CustomerCategory, PaymentMode, PowerFactor
 from meter2cash.registry.model import (
     Account,
     Customer,
+    EnergySplit,
     Meter,
     MeterInstall,
     RouteBook,
@@ -56,6 +61,8 @@ POINT = cast(Table, ServicePoint.__table__)
 METER = cast(Table, Meter.__table__)
 INSTALL = cast(Table, MeterInstall.__table__)
 TARIFF = cast(Table, TariffAssignment.__table__)
+SPLIT = cast(Table, EnergySplit.__table__)
+MASTER = ACCOUNT.alias("master")
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -178,6 +185,12 @@ def _project_accounts(conn: Connection, ids: Sequence[int]) -> Iterator[dict[str
             a.c.important,
             a.c.low_income,
             a.c.opened_on,
+            a.c.basic_charge_by,
+            a.c.contract_demand_kw,
+            a.c.transformer_loss_kwh,
+            a.c.transformer_loss_kvarh,
+            a.c.line_loss_kwh,
+            MASTER.c.account_no.label("master_account_no"),
             c.c.code.label("customer_code"),
             c.c.name.label("customer_name"),
             c.c.phone,
@@ -188,6 +201,7 @@ def _project_accounts(conn: Connection, ids: Sequence[int]) -> Iterator[dict[str
         .join(c, c.c.id == a.c.customer_id)
         .join(ROUTE_BOOK, ROUTE_BOOK.c.id == a.c.route_book_id)
         .join(AREA, AREA.c.id == a.c.transformer_area_id)
+        .outerjoin(MASTER, MASTER.c.id == a.c.master_account_id)
         .where(a.c.id.in_(ids))
     ).all()
     points: dict[int, Any] = {}
@@ -253,6 +267,12 @@ def _account_row(row: Any, point: Any, install: Any, tariff: Any) -> dict[str, s
         start_valley=None if fake else install.start_valley,
         tariff_code="" if tariff is None else tariff.tariff_code,
         tariff_from=row.opened_on if tariff is None else tariff.effective_from,
+        basic_charge_by=BasicChargeBy(row.basic_charge_by),
+        contract_demand_kw=row.contract_demand_kw,
+        transformer_loss_kwh=row.transformer_loss_kwh,
+        transformer_loss_kvarh=row.transformer_loss_kvarh,
+        line_loss_kwh=row.line_loss_kwh,
+        master_account_no=row.master_account_no,
     )
     cells = format_account(account)
     blank = (
@@ -273,6 +293,39 @@ def _account_row(row: Any, point: Any, install: Any, tariff: Any) -> dict[str, s
     return cells
 
 
+def _split_rows(conn: Connection, *, account_nos: Collection[str] | None = None) -> Iterator[EnergySplitRow]:
+    """The 定量定比 splits (of all accounts, or of those numbered), by account number, tariff and
+    first day."""
+    query = (
+        select(
+            ACCOUNT.c.account_no,
+            SPLIT.c.tariff_code,
+            SPLIT.c.kwh,
+            SPLIT.c.ratio,
+            SPLIT.c.effective_from,
+            SPLIT.c.effective_to,
+        )
+        .join(ACCOUNT, ACCOUNT.c.id == SPLIT.c.account_id)
+        .order_by(ACCOUNT.c.account_no, SPLIT.c.tariff_code, SPLIT.c.effective_from, SPLIT.c.id)
+    )
+    queries = (
+        [query]
+        if account_nos is None
+        else [query.where(ACCOUNT.c.account_no.in_(part)) for part in chunks(sorted(account_nos), KEY_CHUNK)]
+    )
+    for chosen in queries:
+        for r in conn.execute(chosen):
+            yield EnergySplitRow(
+                r.account_no, r.tariff_code, r.kwh, r.ratio, r.effective_from, r.effective_to
+            )
+
+
+def energy_split_rows(conn: Connection) -> Iterator[dict[str, str]]:
+    """Every split as a row of an energy-splits file."""
+    for split in _split_rows(conn):
+        yield format_energy_split(split)
+
+
 def load_known(
     conn: Connection,
     kind: str,
@@ -282,13 +335,28 @@ def load_known(
     meter_nos: Collection[str] = (),
     meter_addresses: Collection[str] = (),
     customer_codes: Collection[str] = (),
+    account_nos: Collection[str] = (),
 ) -> KnownArchive:
-    """What the archive holds of the keys a file names: its rows, and which codes are taken."""
+    """What the archive holds of the keys a file names: its rows, and which codes are taken.
+
+    ``account_nos``: accounts the file refers to (master accounts; the accounts of splits).
+    """
     wanted = set(keys)
+    accounts: dict[str, date] = {}
+    for part in chunks(sorted(existing(conn, ACCOUNT.c.account_no, account_nos)), KEY_CHUNK):
+        query = select(ACCOUNT.c.account_no, ACCOUNT.c.opened_on).where(ACCOUNT.c.account_no.in_(part))
+        accounts.update({no: opened for no, opened in conn.execute(query)})
+    splits: dict[str, list[EnergySplitRow]] = {}
     if kind == "route-books":
         rows = {k: v for k, v in route_book_rows(conn).items() if k in wanted}
     elif kind == "areas":
         rows = {k: v for k, v in area_rows(conn).items() if k in wanted}
+    elif kind == "energy-splits":
+        rows = {}
+        for split in _split_rows(conn, account_nos=accounts):
+            splits.setdefault(split.account_no, []).append(split)
+            if split.key in wanted:
+                rows[split.key] = format_energy_split(split)
     else:
         taken = existing(conn, ACCOUNT.c.account_no, wanted)
         rows = (
@@ -307,4 +375,7 @@ def load_known(
         meter_addresses=existing(conn, METER.c.dlt645_address, meter_addresses),
         customers=customers,
         rows=rows,
+        accounts=frozenset(accounts),
+        opened_on=accounts,
+        splits={account: tuple(found) for account, found in splits.items()},
     )

@@ -26,6 +26,7 @@ from meter2cash.registry.archive_rules import (
     AccountRow,
     AreaRow,
     Endpoint,
+    EnergySplitRow,
     RouteBookRow,
 )
 from meter2cash.registry.archive_store import (
@@ -37,6 +38,7 @@ from meter2cash.registry.archive_store import (
     METER,
     POINT,
     ROUTE_BOOK,
+    SPLIT,
     TARIFF,
     chunks,
     existing,
@@ -50,6 +52,7 @@ TABLES_BY_KIND: dict[str, tuple[str, ...]] = {
     "route-books": ("route_book",),
     "areas": ("transformer_area", "service_point", "meter", "meter_install"),
     "accounts": ("customer", "account", "service_point", "meter", "meter_install", "tariff_assignment"),
+    "energy-splits": ("energy_split",),
 }
 INSTALL_COLUMNS = (
     "id",
@@ -232,7 +235,8 @@ def write_accounts(
 ) -> dict[str, int]:
     """Customers (once per code, unless archived), accounts, customer service points, meters, their
     installs (multiplier = CT × PT) and open-ended tariff assignments, a chunk at a time; after each
-    chunk ``progress`` hears how many rows are written."""
+    chunk ``progress`` hears how many rows are written. Master accounts (套扣) are linked last, once
+    every account of the file has its id (a master may come later in the file)."""
     created = dict.fromkeys(TABLES_BY_KIND["accounts"], 0)
     route_books: dict[str, int] = {
         code: id_ for code, id_ in conn.execute(select(ROUTE_BOOK.c.code, ROUTE_BOOK.c.id))
@@ -258,6 +262,11 @@ def write_accounts(
             "route_book_id",
             "transformer_area_id",
             "opened_on",
+            "basic_charge_by",
+            "contract_demand_kw",
+            "transformer_loss_kwh",
+            "transformer_loss_kvarh",
+            "line_loss_kwh",
         ),
     )
     insert_points = BulkInsert(conn, POINT, ("id", "code", "kind", "account_id"))
@@ -265,6 +274,8 @@ def write_accounts(
     insert_installs = BulkInsert(conn, INSTALL, INSTALL_COLUMNS)
     insert_tariffs = BulkInsert(conn, TARIFF, ("id", "account_id", "tariff_code", "effective_from"))
     done = 0
+    masters: list[tuple[int, str]] = []  # (account id, master account number)
+    new_ids: dict[str, int] = {}
     for chunk in chunks(rows, WRITE_CHUNK):
         fresh = {r.customer_code: r for r in reversed(chunk) if r.customer_code not in customers}
         customers.update(zip(fresh, allocate_ids(conn, CUSTOMER, len(fresh)), strict=True))
@@ -292,10 +303,17 @@ def write_accounts(
                     route_books[r.route_book],
                     areas[r.transformer_area],
                     r.opened_on,
+                    r.basic_charge_by.value,
+                    r.contract_demand_kw,
+                    r.transformer_loss_kwh,
+                    r.transformer_loss_kvarh,
+                    r.line_loss_kwh,
                 )
                 for a, r in zip(ids, chunk, strict=True)
             ]
         )
+        new_ids.update((r.account_no, a) for a, r in zip(ids, chunk, strict=True))
+        masters += [(a, r.master_account_no) for a, r in zip(ids, chunk, strict=True) if r.master_account_no]
         insert_points(
             [(p, r.service_point, "customer", a) for p, a, r in zip(points, ids, chunk, strict=True)]
         )
@@ -348,4 +366,41 @@ def write_accounts(
         done += n
         if progress is not None:
             progress(done)
+    _link_masters(conn, masters, new_ids)
     return created
+
+
+def _account_ids(conn: Connection, account_nos: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunks(sorted(account_nos), KEY_CHUNK):
+        query = select(ACCOUNT.c.account_no, ACCOUNT.c.id).where(ACCOUNT.c.account_no.in_(part))
+        found.update({no: id_ for no, id_ in conn.execute(query)})
+    return found
+
+
+def _link_masters(conn: Connection, masters: Sequence[tuple[int, str]], new_ids: dict[str, int]) -> None:
+    """Point each sub-meter account at its master account (套扣), new or archived."""
+    if not masters:
+        return
+    ids = dict(new_ids)
+    ids.update(_account_ids(conn, {no for _, no in masters if no not in ids}))
+    link = (
+        update(ACCOUNT).where(ACCOUNT.c.id == bindparam("sub")).values(master_account_id=bindparam("master"))
+    )
+    for part in chunks(masters, WRITE_CHUNK):
+        conn.execute(link, [{"sub": sub, "master": ids[no]} for sub, no in part])
+
+
+def write_energy_splits(conn: Connection, rows: Sequence[EnergySplitRow]) -> dict[str, int]:
+    """定量定比 splits of archived accounts."""
+    accounts = _account_ids(conn, {r.account_no for r in rows})
+    ids = allocate_ids(conn, SPLIT, len(rows))
+    BulkInsert(
+        conn, SPLIT, ("id", "account_id", "tariff_code", "kwh", "ratio", "effective_from", "effective_to")
+    )(
+        [
+            (i, accounts[r.account_no], r.tariff_code, r.kwh, r.ratio, r.effective_from, r.effective_to)
+            for i, r in zip(ids, rows, strict=True)
+        ]
+    )
+    return {"energy_split": len(rows)}

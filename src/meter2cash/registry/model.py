@@ -78,6 +78,15 @@ class Account(Base):
     transformer_area_id: Mapped[int] = mapped_column(ForeignKey("transformer_area.id"), index=True)
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # Two-part contract (两部制): how the basic charge is set, and the contract maximum demand.
+    basic_charge_by: Mapped[str] = mapped_column(String(16), default="capacity", server_default="capacity")
+    contract_demand_kw: Mapped[Decimal | None] = mapped_column(RATIO)
+    # 高供低计: monthly losses from the transformer's loss table, added before pricing.
+    transformer_loss_kwh: Mapped[Decimal | None] = mapped_column(RATIO)
+    transformer_loss_kvarh: Mapped[Decimal | None] = mapped_column(RATIO)
+    line_loss_kwh: Mapped[Decimal | None] = mapped_column(RATIO)
+    # 套扣: this account's meter is a sub-meter behind the master account's meter.
+    master_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
     customer: Mapped[Customer] = relationship(back_populates="accounts")
     route_book: Mapped[RouteBook] = relationship()
@@ -94,6 +103,13 @@ class Account(Base):
             "payment_mode IN ('postpaid','smart_prepaid','card_prepaid')", name="payment_mode_known"
         ),
         CheckConstraint("status IN ('active','suspended','closed')", name="status_known"),
+        CheckConstraint(
+            "basic_charge_by IN ('capacity','contract_demand','actual_demand')", name="basic_charge_by_known"
+        ),
+        CheckConstraint(
+            "contract_demand_kw IS NULL OR contract_demand_kw > 0", name="contract_demand_positive"
+        ),
+        CheckConstraint("master_account_id IS NULL OR master_account_id <> id", name="not_own_master"),
     )
 
 
@@ -179,6 +195,28 @@ class TariffAssignment(Base):
     effective_to: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
+        CheckConstraint("effective_to IS NULL OR effective_to > effective_from", name="period_ordered"),
+    )
+
+
+class EnergySplit(Base):
+    """定量定比: a fixed kWh, or a share, of the account's energy priced at another tariff for
+    ``[effective_from, effective_to)`` (e.g. the shop in a farm's pump house)."""
+
+    __tablename__ = "energy_split"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    tariff_code: Mapped[str] = mapped_column(String(40))
+    kwh: Mapped[Decimal | None] = mapped_column(RATIO)
+    ratio: Mapped[Decimal | None] = mapped_column(RATIO)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("(kwh IS NULL) <> (ratio IS NULL)", name="kwh_or_ratio"),
+        CheckConstraint("ratio IS NULL OR (ratio > 0 AND ratio <= 1)", name="ratio_range"),
+        CheckConstraint("kwh IS NULL OR kwh > 0", name="kwh_positive"),
         CheckConstraint("effective_to IS NULL OR effective_to > effective_from", name="period_ordered"),
     )
 

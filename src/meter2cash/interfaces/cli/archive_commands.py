@@ -1,4 +1,4 @@
-"""``m2c archive``: import and export the archive (档案) — route books, areas, accounts.
+"""``m2c archive``: import and export the archive (档案) — route books, areas, accounts, 定量定比 splits.
 
 ``m2c archive import FILE [--kind K] [--as USER] [--json]`` reads a .csv (UTF-8 or GBK) or .xlsx
 file and imports it whole or not at all: a refused file exits 3 and lists each problem by row and
@@ -40,13 +40,19 @@ from meter2cash.registry.archive_import import ImportReport, import_archive_tabl
 
 app = typer.Typer(help="Archive import/export (档案导入导出).", no_args_is_help=True)
 
-MAIN_TABLE = {"route-books": "route_book", "areas": "transformer_area", "accounts": "account"}
+MAIN_TABLE = {
+    "route-books": "route_book",
+    "areas": "transformer_area",
+    "accounts": "account",
+    "energy-splits": "energy_split",
+}
 
 
 class Kind(StrEnum):
     ROUTE_BOOKS = "route-books"
     AREAS = "areas"
     ACCOUNTS = "accounts"
+    ENERGY_SPLITS = "energy-splits"
 
 
 @contextmanager

@@ -7,9 +7,11 @@ import typer
 from meter2cash.interfaces.cli import (
     admin_commands,
     archive_commands,
+    bill_commands,
     demo_commands,
     meters_commands,
     read_commands,
+    tariff_commands,
 )
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app.add_typer(admin_commands.user_app, name="user")
 app.add_typer(archive_commands.app, name="archive")
 app.add_typer(read_commands.app, name="read")
 app.add_typer(meters_commands.app, name="meters")
+app.add_typer(bill_commands.app, name="bill")
+app.add_typer(tariff_commands.app, name="tariff")
 app.command("demo")(demo_commands.demo)
 
 

@@ -1,0 +1,358 @@
+"""From priced rows to accounts' bills: components, the power-factor adjustment, totals. Pure.
+
+An account's energy is priced as one main row, plus a row for each part priced at another tariff
+(定量定比 a fixed kWh or share at another category; a sub-meter priced on this bill at its own
+tariff, 套扣). Its lines come from every row; lines of a component carry the component's code
+prefix (``split.energy``, ``sub1.energy.peak`` …).
+
+Power-factor adjustment (力调电费, 〔83〕水电财字第215号, domain-rules §2.4): when the main
+tariff applies it and the account has a standard (0.90 / 0.85 / 0.80), cos φ comes from the main
+meter's kWh and kvarh plus losses, rounded half-up to 2 decimals; the table's percentage applies
+to the basic + energy (+ loss) lines of the whole bill — and to the funds when the tariff's
+``pf_includes_funds`` says so — and is rounded to the fen once. The total is the sum of the
+rounded lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from meter2cash.billing.fixed_point import PRICE, QTY, Ints, decimal_of, zeros
+from meter2cash.billing.power_factor import (
+    PowerFactorTable,
+    adjustment_percent,
+    percent_text,
+    power_factor,
+)
+from meter2cash.billing.pricing import LineBlock, PricedRows, price_rows, price_text, qty_text
+from meter2cash.billing.tariff import Tariff
+from meter2cash.billing.usage import UsageCase, UsageColumns, columns_of
+from meter2cash.platform.money import round_fen
+
+KIND_ORDER = {"basic": 0, "energy": 1, "allowance": 2, "loss": 3, "pf": 4, "fund": 5}
+_PF_BASE_KINDS = ("basic", "energy", "allowance", "loss")
+
+
+@dataclass(frozen=True, slots=True)
+class BillLine:
+    code: str
+    label: str
+    quantity: Decimal
+    unit: str
+    unit_price: str
+    amount: Decimal
+    rule: str
+    tariff_version: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "quantity": str(round_fen(self.quantity)) if self.unit == "元" else qty_text(self.quantity),
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "amount": str(self.amount),
+            "rule": self.rule,
+            "tariff_version": self.tariff_version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    lines: tuple[BillLine, ...]
+    total: Decimal
+    power_factor: Decimal | None
+    pf_adjustment_percent: Decimal | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "lines": [line.as_json() for line in self.lines],
+            "power_factor": None if self.power_factor is None else str(self.power_factor),
+            "pf_adjustment_percent": (
+                None if self.pf_adjustment_percent is None else percent_text(self.pf_adjustment_percent)
+            ),
+            "total": str(self.total),
+        }
+
+
+@dataclass(frozen=True)
+class PricingJob:
+    """Rows to price for ``accounts`` accounts: each row belongs to one account (``owners``) and
+    is priced with ``tariffs[tariff_keys[row]]``; ``main_rows[a]`` is account a's main row."""
+
+    accounts: int
+    usage: UsageColumns
+    tariff_keys: npt.NDArray[np.object_]
+    owners: npt.NDArray[np.intp]
+    prefixes: npt.NDArray[np.object_]  # "" for the main row, else a code prefix such as "split"
+    prefix_labels: npt.NDArray[np.object_]
+    main_rows: npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class PricedAccounts:
+    """Per account: the reason it could not be priced ("" when priced), its total in fen, its
+    power factor, and its lines as columns sorted by account and line order."""
+
+    errors: npt.NDArray[np.object_]
+    totals: Ints
+    power_factors: list[Decimal | None]
+    pf_percents: list[Decimal | None]
+    line_owner: npt.NDArray[np.intp]
+    line_block: npt.NDArray[np.intp]
+    line_position: npt.NDArray[np.intp]
+    blocks: list[tuple[LineBlock, str]]  # block, tariff version ("" = the row's own tariff)
+    line_amount: Ints
+    _row_prefix: npt.NDArray[np.object_]
+    _row_prefix_label: npt.NDArray[np.object_]
+    _row_of_batch: list[npt.NDArray[np.intp]]
+    _row_version: npt.NDArray[np.object_]
+
+    def lines_of(self, account: int) -> list[BillLine]:
+        start, stop = np.searchsorted(self.line_owner, [account, account + 1])
+        return [self.line(i) for i in range(start, stop)]
+
+    def line(self, index: int) -> BillLine:
+        block_index = int(self.line_block[index])
+        block, version = self.blocks[block_index]
+        position = int(self.line_position[index])
+        row = int(self._row_of_batch[block_index][block.rows[position]])
+        prefix = self._row_prefix[row]
+        code = f"{prefix}.{block.code}" if prefix else block.code
+        label = f"{self._row_prefix_label[row]}{block.label}"
+        price = Decimal(int(block.price[position])) / Decimal(int(block.price_den[position])) / PRICE
+        return BillLine(
+            code=code,
+            label=label,
+            quantity=decimal_of(block.quantity[position], scale=block.quantity_scale),
+            unit=block.unit,
+            unit_price=price_text(price) if block.unit != "元" else f"{percent_text(price)}%",
+            amount=decimal_of(block.amount[position], scale=100),
+            rule=block.rules[position],
+            tariff_version=version or str(self._row_version[row]),
+        )
+
+    def bill(self, account: int) -> Bill:
+        return Bill(
+            lines=tuple(self.lines_of(account)),
+            total=decimal_of(self.totals[account], scale=100),
+            power_factor=self.power_factors[account],
+            pf_adjustment_percent=self.pf_percents[account],
+        )
+
+
+def price_job(
+    *, job: PricingJob, tariffs: Mapping[str, Tariff], pf_tables: Mapping[str, PowerFactorTable]
+) -> PricedAccounts:
+    """Price every row with its tariff, add the power-factor adjustment, total each account."""
+    errors = np.empty(job.accounts, dtype=object)
+    errors[:] = ""
+    batches: list[tuple[PricedRows, npt.NDArray[np.intp]]] = []
+    keys = job.tariff_keys
+    for key in sorted(set(keys.tolist())):
+        rows = np.flatnonzero(keys == key)
+        tariff = tariffs.get(key)
+        if tariff is None:
+            _blame(errors, job.owners[rows], f"没有电价{key}")
+            continue
+        priced = price_rows(tariff=tariff, usage=job.usage.take(rows))
+        failed = priced.errors != ""
+        for owner, reason in zip(job.owners[rows][failed], priced.errors[failed], strict=True):
+            if errors[owner] == "":
+                errors[owner] = reason
+        batches.append((priced, rows))
+
+    blocks: list[tuple[LineBlock, str]] = []
+    row_of_batch: list[npt.NDArray[np.intp]] = []
+    pf_base = zeros(job.accounts)
+    owner_parts: list[npt.NDArray[np.intp]] = []
+    amount_parts: list[Ints] = []
+    for priced, rows in batches:
+        includes_funds = priced.tariff.rules.pf_includes_funds
+        for block in priced.blocks:
+            blocks.append((block, priced.tariff.version))
+            row_of_batch.append(rows)
+            owners = job.owners[rows[block.rows]]
+            owner_parts.append(owners)
+            amount_parts.append(block.amount)
+            if block.kind in _PF_BASE_KINDS or (includes_funds and block.kind == "fund"):
+                np.add.at(pf_base, owners, block.amount.astype(object))
+
+    power_factors, percents, pf_block = _power_factor(job, tariffs, pf_tables, batches, pf_base, errors)
+    if pf_block is not None:
+        blocks.append((pf_block, ""))
+        row_of_batch.append(job.main_rows)
+        owner_parts.append(job.owners[job.main_rows[pf_block.rows]])
+        amount_parts.append(pf_block.amount)
+
+    line_owner = np.concatenate(owner_parts) if owner_parts else np.zeros(0, dtype=np.intp)
+    line_amount = np.concatenate([a.astype(object) for a in amount_parts]) if amount_parts else zeros(0)
+    line_block = (
+        np.concatenate([np.full(len(b.rows), i, dtype=np.intp) for i, (b, _version) in enumerate(blocks)])
+        if blocks
+        else np.zeros(0, dtype=np.intp)
+    )
+    line_position = (
+        np.concatenate([np.arange(len(b.rows), dtype=np.intp) for b, _version in blocks])
+        if blocks
+        else np.zeros(0, dtype=np.intp)
+    )
+    kind_rank = np.array([KIND_ORDER[b.kind] for b, _version in blocks], dtype=np.intp)
+    component = np.array(
+        [0 if not p else 1 for p in job.prefixes], dtype=np.intp
+    )  # main row's lines before components'
+    line_row = (
+        np.concatenate([row_of_batch[i][blocks[i][0].rows] for i in range(len(blocks))])
+        if blocks
+        else np.zeros(0, dtype=np.intp)
+    )
+    order = np.lexsort(
+        (line_block, kind_rank[line_block] if blocks else line_block, component[line_row], line_owner)
+    )
+    line_owner, line_block, line_position, line_amount = (
+        line_owner[order],
+        line_block[order],
+        line_position[order],
+        line_amount[order],
+    )
+    totals = zeros(job.accounts)
+    np.add.at(totals, line_owner, line_amount)
+    return PricedAccounts(
+        errors=errors,
+        totals=totals,
+        power_factors=power_factors,
+        pf_percents=percents,
+        line_owner=line_owner,
+        line_block=line_block,
+        line_position=line_position,
+        blocks=blocks,
+        line_amount=line_amount,
+        _row_prefix=job.prefixes,
+        _row_prefix_label=job.prefix_labels,
+        _row_of_batch=row_of_batch,
+        _row_version=job.tariff_keys,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A part of an account's energy priced at another tariff on the same bill (定量定比, or a
+    sub-meter priced at its own tariff, 套扣); its lines' codes start with ``prefix``."""
+
+    prefix: str
+    label: str
+    tariff: Tariff
+    case: UsageCase
+
+
+def price_case(
+    *,
+    tariff: Tariff,
+    case: UsageCase,
+    components: Sequence[Component] = (),
+    pf_tables: Mapping[str, PowerFactorTable],
+) -> tuple[Bill | None, str]:
+    """One account's bill (a quote, a correction, a test): the bill, or None and the reason."""
+    cases = [case, *(c.case for c in components)]
+    tariffs = {tariff.version: tariff, **{c.tariff.version: c.tariff for c in components}}
+    job = PricingJob(
+        accounts=1,
+        usage=columns_of(cases),
+        tariff_keys=_objects([tariff.version, *(c.tariff.version for c in components)]),
+        owners=np.zeros(len(cases), dtype=np.intp),
+        prefixes=_objects(["", *(c.prefix for c in components)]),
+        prefix_labels=_objects(["", *(c.label for c in components)]),
+        main_rows=np.zeros(1, dtype=np.intp),
+    )
+    priced = price_job(job=job, tariffs=tariffs, pf_tables=pf_tables)
+    if priced.errors[0]:
+        return None, str(priced.errors[0])
+    return priced.bill(0), ""
+
+
+def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _blame(errors: npt.NDArray[np.object_], owners: npt.NDArray[np.intp], reason: str) -> None:
+    for owner in owners:
+        if errors[owner] == "":
+            errors[owner] = reason
+
+
+def _power_factor(
+    job: PricingJob,
+    tariffs: Mapping[str, Tariff],
+    pf_tables: Mapping[str, PowerFactorTable],
+    batches: Sequence[tuple[PricedRows, npt.NDArray[np.intp]]],
+    pf_base: Ints,
+    errors: npt.NDArray[np.object_],
+) -> tuple[list[Decimal | None], list[Decimal | None], LineBlock | None]:
+    """The 力调 line of every account whose main tariff applies it."""
+    factors: list[Decimal | None] = [None] * job.accounts
+    percents: list[Decimal | None] = [None] * job.accounts
+    main_position = {}
+    for priced, rows in batches:
+        if not priced.tariff.power_factor:
+            continue
+        for position, row in enumerate(rows):
+            main_position[int(row)] = (priced, position)
+    accounts: list[int] = []
+    amounts: list[int] = []
+    bases: list[int] = []
+    rules: list[str] = []
+    percent_prices: list[int] = []
+    usage = job.usage
+    for account, main in enumerate(job.main_rows):
+        found = main_position.get(int(main))
+        standard = str(usage.pf_standard[main])
+        if found is None or standard == "none" or errors[account] != "":
+            continue
+        priced, position = found
+        table = pf_tables.get(standard)
+        if table is None:
+            errors[account] = f"未知的力率考核标准{standard}"
+            continue
+        if not usage.has_kvarh[main]:
+            errors[account] = "执行力调电费的用户缺少无功电量"
+            continue
+        kwh = decimal_of(priced.pf_kwh[position], scale=QTY)
+        kvarh = decimal_of(priced.pf_kvarh[position], scale=QTY)
+        cos = power_factor(kwh=kwh, kvarh=kvarh)
+        factors[account] = cos
+        if cos is None:
+            continue
+        percent = adjustment_percent(table=table, power_factor=cos)
+        percents[account] = percent
+        base_fen = int(pf_base[account])
+        amount = round_fen(Decimal(base_fen) / 100 * percent / 100)
+        accounts.append(account)
+        bases.append(base_fen)
+        amounts.append(int(amount * 100))
+        percent_prices.append(int(percent * PRICE))
+        sign = "+" if percent > 0 else ""
+        rules.append(f"力调 {standard}标准 cosφ={cos} {sign}{percent_text(percent)}%")
+    if not accounts:
+        return factors, percents, None
+    owners = np.array(accounts, dtype=np.intp)
+    block = LineBlock(
+        code="pf_adjustment",
+        label="力率调整电费",
+        unit="元",
+        rows=owners,  # positions in job.main_rows
+        quantity=np.array(bases, dtype=object),
+        quantity_scale=100,
+        price=np.array(percent_prices, dtype=object),
+        price_den=np.full(len(owners), 1, dtype=object),
+        amount=np.array(amounts, dtype=object),
+        rules=rules,
+        kind="pf",
+    )
+    return factors, percents, block

@@ -1,0 +1,94 @@
+"""``m2c bill run --period YYYY-MM [--route-book CODE] [--reprice] [--json]``: price every
+account of the period whose determinants are closed into draft bills, with a progress bar.
+``--json`` prints `RunReport.as_json` (docs/billing.md)."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from meter2cash.billing.bill_run import RunReport, run_bills
+from meter2cash.interfaces.cli.common import (
+    AsUser,
+    JsonFlag,
+    cli_errors,
+    console,
+    context,
+    err_console,
+    print_json,
+)
+from meter2cash.platform.i18n import gettext as _
+from meter2cash.registry.codes import ZH_NAMES
+
+UNPRICED_SHOWN = 20
+
+
+def bill_run(
+    period: str = typer.Option(..., "--period", help="Billing period YYYY-MM."),
+    route_book: str | None = typer.Option(
+        None, "--route-book", help="One route book (抄表段); all when omitted."
+    ),
+    reprice: bool = typer.Option(
+        False, "--reprice", help="Price draft bills again even if their determinant is unchanged."
+    ),
+    as_user: str | None = AsUser,
+    as_json: bool = JsonFlag,
+) -> None:
+    """电费计算 Price the period's closed determinants into draft bills."""
+    with cli_errors(as_json=as_json):
+        if as_json:
+            report = run_bills(
+                context(), actor=as_user, period=period, route_book=route_book, reprice=reprice
+            )
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as progress:
+                bar = progress.add_task(_("Pricing"), total=None)
+
+                def advance(done: int, total: int) -> None:
+                    progress.update(bar, completed=done, total=total)
+
+                report = run_bills(
+                    context(),
+                    actor=as_user,
+                    period=period,
+                    route_book=route_book,
+                    reprice=reprice,
+                    progress=advance,
+                )
+    if as_json:
+        print_json(report.as_json())
+        return
+    show(report)
+
+
+def show(report: RunReport) -> None:
+    console.print(
+        _(
+            "Bill run {run} for {period} ({scope}): {accounts} accounts, {priced} priced, "
+            "{unchanged} unchanged, {unpriced} could not be priced"
+        ).format(
+            run=report.run_id,
+            period=report.period,
+            scope=report.scope,
+            accounts=report.accounts,
+            priced=report.priced,
+            unchanged=report.unchanged,
+            unpriced=len(report.unpriced),
+        ),
+        highlight=False,
+    )
+    for category, amount in report.revenue_by_category.items():
+        console.print(f"  {ZH_NAMES.get(category, category)} {category}: {amount}", highlight=False)
+    for account_no, reason in sorted(report.unpriced.items())[:UNPRICED_SHOWN]:
+        console.print(f"  - {account_no}: {reason}", highlight=False, markup=False)
+    if len(report.unpriced) > UNPRICED_SHOWN:
+        console.print(
+            _("  … and {count} more").format(count=len(report.unpriced) - UNPRICED_SHOWN), highlight=False
+        )
