@@ -22,12 +22,12 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from meter2cash.billing.fixed_point import PRICE, QTY, Ints, decimal_of, zeros
+from meter2cash.billing.fixed_point import PRICE, Ints, decimal_of, zeros
 from meter2cash.billing.power_factor import (
     PowerFactorTable,
     adjustment_percent,
     percent_text,
-    power_factor,
+    power_factor_hundredths,
 )
 from meter2cash.billing.pricing import LineBlock, PricedRows, price_rows, price_text, qty_text
 from meter2cash.billing.tariff import Tariff
@@ -169,29 +169,31 @@ def price_job(
 
     blocks: list[tuple[LineBlock, str]] = []
     row_of_batch: list[npt.NDArray[np.intp]] = []
-    pf_base = zeros(job.accounts)
     owner_parts: list[npt.NDArray[np.intp]] = []
     amount_parts: list[Ints] = []
+    in_pf_base: list[npt.NDArray[np.bool_]] = []
     for priced, rows in batches:
         includes_funds = priced.tariff.rules.pf_includes_funds
         for block in priced.blocks:
             blocks.append((block, priced.tariff.version))
             row_of_batch.append(rows)
-            owners = job.owners[rows[block.rows]]
-            owner_parts.append(owners)
+            owner_parts.append(job.owners[rows[block.rows]])
             amount_parts.append(block.amount)
-            if block.kind in _PF_BASE_KINDS or (includes_funds and block.kind == "fund"):
-                np.add.at(pf_base, owners, block.amount.astype(object))
+            counts = block.kind in _PF_BASE_KINDS or (includes_funds and block.kind == "fund")
+            in_pf_base.append(np.full(len(block.rows), counts, dtype=bool))
+    line_owner = np.concatenate(owner_parts) if owner_parts else np.zeros(0, dtype=np.intp)
+    line_amount = _concatenate(amount_parts)
+    base_mask = np.concatenate(in_pf_base) if in_pf_base else np.zeros(0, dtype=bool)
+    pf_base = _sum_by_owner(line_owner[base_mask], line_amount[base_mask], job.accounts)
 
-    power_factors, percents, pf_block = _power_factor(job, tariffs, pf_tables, batches, pf_base, errors)
+    power_factors, percents, pf_block = _power_factor(job, pf_tables, batches, pf_base, errors)
     if pf_block is not None:
         blocks.append((pf_block, ""))
         row_of_batch.append(job.main_rows)
-        owner_parts.append(job.owners[job.main_rows[pf_block.rows]])
-        amount_parts.append(pf_block.amount)
+        pf_owners = job.owners[job.main_rows[pf_block.rows]]
+        line_owner = np.concatenate([line_owner, pf_owners])
+        line_amount = _concatenate([line_amount, pf_block.amount])
 
-    line_owner = np.concatenate(owner_parts) if owner_parts else np.zeros(0, dtype=np.intp)
-    line_amount = np.concatenate([a.astype(object) for a in amount_parts]) if amount_parts else zeros(0)
     line_block = (
         np.concatenate([np.full(len(b.rows), i, dtype=np.intp) for i, (b, _version) in enumerate(blocks)])
         if blocks
@@ -202,26 +204,23 @@ def price_job(
         if blocks
         else np.zeros(0, dtype=np.intp)
     )
+    # Order: by account; the main row's lines before a component's; by kind; by block.
     kind_rank = np.array([KIND_ORDER[b.kind] for b, _version in blocks], dtype=np.intp)
-    component = np.array(
-        [0 if not p else 1 for p in job.prefixes], dtype=np.intp
-    )  # main row's lines before components'
+    is_component = np.array([bool(p) for p in job.prefixes], dtype=np.intp)
     line_row = (
         np.concatenate([row_of_batch[i][blocks[i][0].rows] for i in range(len(blocks))])
         if blocks
         else np.zeros(0, dtype=np.intp)
     )
-    order = np.lexsort(
-        (line_block, kind_rank[line_block] if blocks else line_block, component[line_row], line_owner)
-    )
+    sort_key = (line_owner.astype(np.int64) * 2 + is_component[line_row]) * 16 + kind_rank[line_block]
+    order = np.lexsort((line_block, sort_key))
     line_owner, line_block, line_position, line_amount = (
         line_owner[order],
         line_block[order],
         line_position[order],
         line_amount[order],
     )
-    totals = zeros(job.accounts)
-    np.add.at(totals, line_owner, line_amount)
+    totals = _sum_by_owner(line_owner, line_amount, job.accounts, sorted_owners=True)
     return PricedAccounts(
         errors=errors,
         totals=totals,
@@ -281,6 +280,34 @@ def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
     return out
 
 
+def _concatenate(parts: Sequence[Ints]) -> Ints:
+    if not parts:
+        return zeros(0)
+    if all(p.dtype == np.int64 for p in parts):
+        return np.concatenate(parts)
+    return np.concatenate([p.astype(object) for p in parts])
+
+
+def _sum_by_owner(
+    owners: npt.NDArray[np.intp], amounts: Ints, accounts: int, *, sorted_owners: bool = False
+) -> Ints:
+    """Per account, the sum of its amounts (exact: int64 only when no sum can overflow)."""
+    total = zeros(accounts)
+    if len(owners) == 0:
+        return total
+    if not sorted_owners:
+        order = np.argsort(owners, kind="stable")
+        owners, amounts = owners[order], amounts[order]
+    if amounts.dtype == np.int64 and int(np.abs(amounts).max()) * len(amounts) >= 2**62:
+        amounts = amounts.astype(object)
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    sums = np.add.reduceat(amounts, starts)
+    if sums.dtype == object:
+        total = total.astype(object)
+    total[owners[starts]] = sums
+    return total
+
+
 def _blame(errors: npt.NDArray[np.object_], owners: npt.NDArray[np.intp], reason: str) -> None:
     for owner in owners:
         if errors[owner] == "":
@@ -289,7 +316,6 @@ def _blame(errors: npt.NDArray[np.object_], owners: npt.NDArray[np.intp], reason
 
 def _power_factor(
     job: PricingJob,
-    tariffs: Mapping[str, Tariff],
     pf_tables: Mapping[str, PowerFactorTable],
     batches: Sequence[tuple[PricedRows, npt.NDArray[np.intp]]],
     pf_base: Ints,
@@ -298,37 +324,42 @@ def _power_factor(
     """The 力调 line of every account whose main tariff applies it."""
     factors: list[Decimal | None] = [None] * job.accounts
     percents: list[Decimal | None] = [None] * job.accounts
-    main_position = {}
+    rows_total = len(job.usage)
+    applies = np.zeros(rows_total, dtype=bool)
+    kwh_of = np.empty(rows_total, dtype=object)
+    kvarh_of = np.empty(rows_total, dtype=object)
     for priced, rows in batches:
-        if not priced.tariff.power_factor:
-            continue
-        for position, row in enumerate(rows):
-            main_position[int(row)] = (priced, position)
+        if priced.tariff.power_factor:
+            applies[rows] = True
+            kwh_of[rows] = priced.pf_kwh
+            kvarh_of[rows] = priced.pf_kvarh
+    main = job.main_rows
+    usage = job.usage
+    candidates = np.flatnonzero(applies[main] & (usage.pf_standard[main] != "none") & (errors == ""))
     accounts: list[int] = []
     amounts: list[int] = []
     bases: list[int] = []
     rules: list[str] = []
     percent_prices: list[int] = []
-    usage = job.usage
-    for account, main in enumerate(job.main_rows):
-        found = main_position.get(int(main))
-        standard = str(usage.pf_standard[main])
-        if found is None or standard == "none" or errors[account] != "":
-            continue
-        priced, position = found
+    for account in candidates.tolist():
+        row = int(main[account])
+        standard = str(usage.pf_standard[row])
         table = pf_tables.get(standard)
         if table is None:
             errors[account] = f"未知的力率考核标准{standard}"
             continue
-        if not usage.has_kvarh[main]:
+        if not usage.has_kvarh[row]:
             errors[account] = "执行力调电费的用户缺少无功电量"
             continue
-        kwh = decimal_of(priced.pf_kwh[position], scale=QTY)
-        kvarh = decimal_of(priced.pf_kvarh[position], scale=QTY)
-        cos = power_factor(kwh=kwh, kvarh=kvarh)
-        factors[account] = cos
-        if cos is None:
+        kwh, kvarh = int(kwh_of[row]), int(kvarh_of[row])
+        if kwh < 0 or kvarh < 0:
+            errors[account] = "有功或无功电量为负，无法计算力率"
             continue
+        hundredths = power_factor_hundredths(p=kwh, q=kvarh)
+        if hundredths is None:
+            continue
+        cos = Decimal(hundredths).scaleb(-2)
+        factors[account] = cos
         percent = adjustment_percent(table=table, power_factor=cos)
         percents[account] = percent
         base_fen = int(pf_base[account])

@@ -7,9 +7,11 @@ product is exact). A line amount is ``quantity × price ÷ denominator``, rounde
 away from zero (四舍五入 on the magnitude, domain-rules §2.7) by `to_fen`, the column form of
 `meter2cash.platform.money.round_fen`; `tests/unit/billing` checks the two agree.
 
-Columns are numpy arrays of Python integers (``dtype=object``), so no value can overflow;
-`compact` turns a column into ``int64`` when its bound is proven safe for the multiplication at
-hand, which is where the speed comes from. The arithmetic is the same code either way.
+Columns are ``int64`` arrays when their values are safely small and arrays of Python integers
+(``dtype=object``) otherwise. Every product goes through `mul`, which checks the bound first and
+falls back to Python integers when int64 could overflow (numpy would wrap silently): int64 is
+where the speed comes from, Python integers are the exact net under it, and the arithmetic is the
+same code either way.
 """
 
 from __future__ import annotations
@@ -44,28 +46,63 @@ def scaled(value: Decimal, *, scale: int, what: str) -> int:
     return int(product)
 
 
-def column(values: Iterable[int]) -> npt.NDArray[np.object_]:
-    """A column of exact Python integers."""
+def column(values: Iterable[int]) -> Ints:
+    """A column of exact integers: int64 when every value is safely small, else Python ints."""
     items = list(values)
+    try:
+        small = np.array(items, dtype=np.int64)
+    except OverflowError:
+        small = None
+    if small is not None and _top(small) < _INT64_SAFE:
+        return small
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
 
 
-def zeros(n: int) -> npt.NDArray[np.object_]:
-    out = np.empty(n, dtype=object)
-    out[:] = 0
-    return out
+def zeros(n: int) -> Ints:
+    return np.zeros(n, dtype=np.int64)
 
 
-def full(n: int, value: int) -> npt.NDArray[np.object_]:
+def full(n: int, value: int) -> Ints:
+    if -_INT64_SAFE < value < _INT64_SAFE:
+        return np.full(n, value, dtype=np.int64)
     out = np.empty(n, dtype=object)
     out[:] = value
     return out
 
 
+def _top(values: Ints | int) -> int:
+    """The largest magnitude in ``values``."""
+    if isinstance(values, int):
+        return abs(values)
+    if len(values) == 0:
+        return 0
+    return max(abs(int(values.max())), abs(int(values.min())))
+
+
+def _exact(values: Ints | int, *, small: bool) -> Ints | int:
+    if isinstance(values, int):
+        return values
+    if small:
+        return values if values.dtype == np.int64 else values.astype(np.int64)
+    return values if values.dtype == object else values.astype(object)
+
+
+def mul(left: Ints | int, right: Ints | int) -> Ints:
+    """``left × right`` exactly: in int64 when the product cannot overflow, else in Python ints.
+    Every product in the engine goes through here; numpy's int64 would wrap silently."""
+    small = _top(left) * _top(right) < _INT64_SAFE
+    result = _exact(left, small=small) * _exact(right, small=small)
+    assert isinstance(result, np.ndarray)
+    return result
+
+
 def div_half_up(numerator: Ints, denominator: Ints | int) -> Ints:
     """``numerator ÷ denominator`` rounded half away from zero; the denominator is positive."""
+    small = _top(numerator) * 2 + _top(denominator) < _INT64_SAFE
+    numerator = _exact(numerator, small=small)  # type: ignore[assignment]
+    denominator = _exact(denominator, small=small)
     magnitude = (abs(numerator) * 2 + denominator) // (denominator * 2)
     return np.where(numerator < 0, -magnitude, magnitude)
 
@@ -76,24 +113,17 @@ def to_fen(*, quantity: Ints, quantity_scale: int, price: Ints | int, denominato
     ``quantity`` is in units of 1/quantity_scale, ``price`` in units of 1/PRICE 元.
     """
     per_fen = quantity_scale * (PRICE // FEN_PER_YUAN)
-    return div_half_up(quantity * price, denominator * per_fen)
+    return div_half_up(
+        mul(quantity, price),
+        mul(denominator, per_fen) if not isinstance(denominator, int) else denominator * per_fen,
+    )
 
 
 def round_to_step(values: Ints, *, step: int) -> Ints:
     """Round scaled values half-up to a multiple of ``step`` (e.g. whole kWh: step = QTY)."""
     if step == 1:
         return values
-    return div_half_up(values, step) * step
-
-
-def compact(values: Ints, *, times: int) -> Ints:
-    """``values`` as int64 when ``max|values| × times`` cannot overflow, else unchanged."""
-    if values.dtype == np.int64 or len(values) == 0:
-        return values
-    top = max(abs(int(values.max())), abs(int(values.min())))
-    if top * max(times, 1) < _INT64_SAFE:
-        return values.astype(np.int64)
-    return values
+    return mul(div_half_up(values, step), step)
 
 
 def decimal_of(value: int, *, scale: int) -> Decimal:

@@ -123,13 +123,20 @@ def power_factor(*, kwh: Decimal, kvarh: Decimal) -> Decimal | None:
         if value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
     p, q = _as_integers(kwh, kvarh)
+    hundredths = power_factor_hundredths(p=p, q=q)
+    return None if hundredths is None else Decimal(hundredths).scaleb(-2)
+
+
+def power_factor_hundredths(*, p: int, q: int) -> int | None:
+    """`power_factor` on energies given as non-negative integers of one common scale (the
+    pricing engine's fixed-point columns): cos φ in hundredths, rounded half-up; None when both
+    are zero."""
     if p == 0 and q == 0:
         return None
     squares = p * p + q * q
     scaled = 4 * HUNDRED * HUNDRED * p * p  # (200·P)², so that 200·cos φ = 200·P / √(P² + Q²)
     twice = isqrt(scaled // squares)  # ⌊200·cos φ⌋: the largest m with m²(P²+Q²) ≤ (200·P)²
-    hundredths = (twice + 1) // 2  # the largest c with 2c − 1 ≤ 200·cos φ: half-up rounding
-    return Decimal(hundredths).scaleb(-2)
+    return (twice + 1) // 2  # the largest c with 2c − 1 ≤ 200·cos φ: half-up rounding
 
 
 def adjustment_percent(*, table: PowerFactorTable, power_factor: Decimal) -> Decimal:

@@ -49,10 +49,10 @@ from meter2cash.billing.fixed_point import (
     RATIO,
     Ints,
     column,
-    compact,
     decimal_of,
     div_half_up,
     full,
+    mul,
     round_to_step,
     scaled,
     to_fen,
@@ -111,9 +111,9 @@ class _Rows:
     def prorate(self, monthly: Ints, *, decimals: int) -> Ints:
         """Monthly kWh prorated by days for a part period, rounded to ``decimals``."""
         per_month = self.tariff.rules.days_per_month
-        prorated = round_to_step(
-            div_half_up(monthly * self.days, full(self.n, per_month)), step=QTY // 10**decimals
-        )
+        if not self.part.any():
+            return monthly
+        prorated = round_to_step(div_half_up(mul(monthly, self.days), per_month), step=QTY // 10**decimals)
         return np.where(self.part, prorated, monthly)
 
     def add(
@@ -136,7 +136,6 @@ class _Rows:
         quantity_rows = quantity[rows]
         price_rows = price[rows] if isinstance(price, np.ndarray) else full(len(rows), price)
         den_rows = price_den[rows] if isinstance(price_den, np.ndarray) else full(len(rows), price_den)
-        quantity_rows = compact(quantity_rows, times=int(max(abs(price_rows.max()), abs(price_rows.min()))))
         amount = to_fen(
             quantity=quantity_rows, quantity_scale=quantity_scale, price=price_rows, denominator=den_rows
         )
@@ -221,25 +220,16 @@ def _days_by_month(start: date, end: date) -> dict[int, int]:
 def price_rows(*, tariff: Tariff, usage: UsageColumns) -> PricedRows:
     """Price every row of ``usage`` with ``tariff``; rows that cannot be priced carry a reason."""
     n = len(usage)
-    pairs: dict[tuple[date, date], int] = {}
-    pair_index = np.empty(n, dtype=np.intp)
-    for i, key in enumerate(zip(usage.starts, usage.ends, strict=True)):
-        pair_index[i] = pairs.setdefault(key, len(pairs))
-    pair_list = list(pairs)
-    days_of_pair = [(end - start).days for start, end in pair_list]
+    pair_list = list(usage.periods)
+    pair_index = usage.period_of
+    days_of_pair = np.array([(end - start).days for start, end in pair_list], dtype=np.int64)
+    whole = np.array([is_whole_month(start=s, end=e) for s, e in pair_list], dtype=bool)
     errors = np.empty(n, dtype=object)
     errors[:] = ""
     rows = _Rows(
-        tariff=tariff,
-        usage=usage,
-        n=n,
-        errors=errors,
-        days=column(days_of_pair[i] for i in pair_index),
-        part=np.array([not is_whole_month(start=s, end=e) for s, e in pair_list], dtype=bool)[pair_index]
-        if n
-        else np.zeros(0, dtype=bool),
+        tariff=tariff, usage=usage, n=n, errors=errors, days=days_of_pair[pair_index], part=~whole[pair_index]
     )
-    rows.refuse(column(days_of_pair)[pair_index] <= 0 if n else np.zeros(0, dtype=bool), "计费期间不正确")
+    rows.refuse(rows.days <= 0, "计费期间不正确")
 
     billed = usage.kwh - usage.deduct
     rows.refuse(billed < 0, "套扣电量大于总表电量")
@@ -300,8 +290,8 @@ def _tou_weights(
             parts.append(f"{month}月{count}天")
         per_pair.append(weighted)
         texts.append("、".join(parts))
-    numerator = {p: column(per_pair[i][p] for i in pair_index) for p in periods}
-    denominator = column(((pairs[i][1] - pairs[i][0]).days or 1) for i in pair_index)
+    numerator = {p: column(weights[p] for weights in per_pair)[pair_index] for p in periods}
+    denominator = column(((end - start).days or 1) for start, end in pairs)[pair_index]
     season_months = {m for s in tou.seasons for m in s.months}
 
     def weighted_text(row: int, period: TouPeriod) -> str:
@@ -425,7 +415,7 @@ def _energy(rows: _Rows, billed: Ints, weights: _Weights | None) -> None:
         if period not in tou_kwh or period not in weights.numerator:
             continue
         kwh = tou_kwh[period]
-        numerator = weights.numerator[period] * base_int
+        numerator = mul(weights.numerator[period], base_int)
         rows.add(
             code=f"energy.{period.value}",
             label=f"{TOU_LABELS[period]}电度电费",
@@ -504,7 +494,7 @@ def _losses(rows: _Rows, transformer: Ints, line: Ints, weights: _Weights | None
     base = energy.base_price
     base_int = scaled(base, scale=10**6, what="base price")
     if weights is not None and TouPeriod.FLAT in weights.numerator:
-        price: Ints | int = weights.numerator[TouPeriod.FLAT] * base_int
+        price: Ints | int = mul(weights.numerator[TouPeriod.FLAT], base_int)
         den: Ints | int = weights.denominator
     else:
         price, den = _price_int(base, "base price"), 1
@@ -561,7 +551,7 @@ def _basic(rows: _Rows) -> None:
             unit="kVA",
             mask=by_capacity,
             quantity=usage.capacity,
-            price=days_used * price,
+            price=mul(days_used, price),
             price_den=den,
             rule=lambda r: (
                 f"容量{_kwh(usage.capacity[r])}kVA×{price_text(capacity_price)}元/kVA·月{proration(r)}"
@@ -580,13 +570,16 @@ def _basic(rows: _Rows) -> None:
     floor = _ratio_int(rules.contract_demand_floor, "contract_demand_floor")
     threshold = _ratio_int(rules.demand_excess_threshold, "demand_excess_threshold")
     factor = _ratio_int(rules.demand_excess_factor, "demand_excess_factor")
-    contract = np.maximum(usage.contract_demand * fine, usage.capacity * floor * RATIO)
-    limit = contract * threshold // RATIO  # exact: contract carries RATIO² of headroom
-    actual = usage.demand * fine
+    # Two-part rows are few: this arithmetic runs on Python integers, which cannot overflow.
+    contract = np.maximum(
+        mul(usage.contract_demand.astype(object), fine), mul(usage.capacity.astype(object), floor * RATIO)
+    )
+    limit = mul(contract, threshold) // RATIO  # exact: contract carries RATIO² of headroom
+    actual = mul(usage.demand.astype(object), fine)
     over = by_contract & usage.has_demand & (actual > limit)
     billed_main = np.where(over, limit, contract)
     excess = np.where(over, actual - limit, 0)
-    raised = usage.contract_demand * fine < contract
+    raised = mul(usage.contract_demand.astype(object), fine) < contract
 
     def contract_rule(r: int) -> str:
         text = f"合同需量{_kwh(usage.contract_demand[r])}kW"
@@ -606,7 +599,7 @@ def _basic(rows: _Rows) -> None:
         mask=by_contract,
         quantity=billed_main,
         quantity_scale=QTY * fine,
-        price=days_used * price,
+        price=mul(days_used, price),
         price_den=den,
         rule=contract_rule,
         kind="basic",
@@ -618,7 +611,7 @@ def _basic(rows: _Rows) -> None:
         mask=over,
         quantity=excess,
         quantity_scale=QTY * fine,
-        price=days_used * (price * factor // RATIO),
+        price=mul(days_used, price * factor // RATIO),
         price_den=den,
         rule=lambda r: (
             f"超过合同需量{qty_text(rules.demand_excess_threshold * 100)}%部分按"
@@ -632,7 +625,7 @@ def _basic(rows: _Rows) -> None:
         unit="kW",
         mask=by_actual,
         quantity=usage.demand,
-        price=days_used * price,
+        price=mul(days_used, price),
         price_den=den,
         rule=lambda r: (
             f"实际最大需量{_kwh(usage.demand[r])}kW×{price_text(demand_price)}元/kW·月{proration(r)}"
@@ -643,7 +636,9 @@ def _basic(rows: _Rows) -> None:
 
 def _funds(rows: _Rows, billed: Ints) -> None:
     for fund in rows.tariff.funds:
-        exempt = np.array([c in fund.exempt for c in rows.usage.categories], dtype=bool)
+        exempt = (
+            np.isin(rows.usage.categories, list(fund.exempt)) if fund.exempt else np.zeros(rows.n, dtype=bool)
+        )
         price = fund.price
         rows.add(
             code=f"fund.{fund.code}",

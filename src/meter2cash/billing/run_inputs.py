@@ -25,7 +25,7 @@ from meter2cash.billing.catalog_files import tariff_from_dict
 from meter2cash.billing.fixed_point import QTY, column
 from meter2cash.billing.model import TariffVersion
 from meter2cash.billing.tariff import Tariff, TierBasis, TouPeriod
-from meter2cash.billing.usage import UsageColumns
+from meter2cash.billing.usage import UsageColumns, period_index
 from meter2cash.reading.model import BillingDeterminant
 from meter2cash.registry.model import Account, EnergySplit, TariffAssignment
 
@@ -178,8 +178,7 @@ def load_inputs(session: Session, *, period: str, account_ids: Sequence[int], bo
         versions.append(tariff.version)
 
     # Main rows, then one row per split component.
-    starts = [r.start_on for r in kept]
-    ends = [r.end_on for r in kept]
+    pairs = [(r.start_on, r.end_on) for r in kept]
     main = {
         "categories": [r.category for r in kept],
         "kwh": [value(r[15]) or 0 for r in kept],
@@ -236,8 +235,7 @@ def load_inputs(session: Session, *, period: str, account_ids: Sequence[int], bo
                 main[name][-1] = None
             main["low_income"][-1] = False
             main["t_loss"][-1] = main["t_kvarh"][-1] = main["l_loss"][-1] = 0
-            starts.append(r.start_on)
-            ends.append(r.end_on)
+            pairs.append((r.start_on, r.end_on))
             owners.append(index)
             keys.append(other.version)
             prefixes.append("split")
@@ -247,8 +245,7 @@ def load_inputs(session: Session, *, period: str, account_ids: Sequence[int], bo
         dtype=bool,
     )
     usage = UsageColumns(
-        starts=starts,
-        ends=ends,
+        **period_index(pairs),  # type: ignore[arg-type]
         categories=_objects(main["categories"]),
         kwh=column(main["kwh"]),
         tou={

@@ -55,8 +55,8 @@ class UsageCase:
 class UsageColumns:
     """Rows to price with one tariff version."""
 
-    starts: Sequence[date]
-    ends: Sequence[date]
+    periods: Sequence[tuple[date, date]]  # the distinct ``[start, end)`` periods
+    period_of: npt.NDArray[np.intp]  # each row's index into ``periods``
     categories: npt.NDArray[np.object_]
     kwh: Ints
     tou: Mapping[TouPeriod, Ints]  # the periods the meters gave; flat is derived from the total
@@ -85,8 +85,8 @@ class UsageColumns:
     def take(self, rows: npt.NDArray[np.intp]) -> UsageColumns:
         """The same columns for a subset of rows."""
         return UsageColumns(
-            starts=[self.starts[i] for i in rows],
-            ends=[self.ends[i] for i in rows],
+            periods=self.periods,
+            period_of=self.period_of[rows],
             categories=self.categories[rows],
             kwh=self.kwh[rows],
             tou={p: c[rows] for p, c in self.tou.items()},
@@ -121,14 +121,20 @@ def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
     return out
 
 
+def period_index(pairs: Sequence[tuple[date, date]]) -> dict[str, object]:
+    """``periods`` and ``period_of`` for each row's ``(start, end)``."""
+    table: dict[tuple[date, date], int] = {}
+    index = np.fromiter((table.setdefault(p, len(table)) for p in pairs), dtype=np.intp, count=len(pairs))
+    return {"periods": list(table), "period_of": index}
+
+
 def columns_of(cases: Sequence[UsageCase]) -> UsageColumns:
     """Columns from cases (a quote, tests, a small run). Bulk runs build columns directly."""
     periods = [p for p in TouPeriod if p is not TouPeriod.FLAT]
     tou_given = {p for case in cases for p in case.kwh_tou}
     deduct_given = {p for case in cases for p in case.deduct_tou}
     return UsageColumns(
-        starts=[c.start for c in cases],
-        ends=[c.end for c in cases],
+        **period_index([(c.start, c.end) for c in cases]),  # type: ignore[arg-type]
         categories=_objects([c.category for c in cases]),
         kwh=column(_q(c.total, "kwh") for c in cases),
         tou={

@@ -71,7 +71,7 @@ def test_the_tier_split_adds_up_to_the_energy(kwh: D, period_days: int, ytd: D) 
 )
 def test_the_lines_sum_to_the_total(kwh: D, peak: D, valley: D, low_income: bool) -> None:
     peak_kwh = (kwh * peak / 2).quantize(D("0.01"))
-    valley_kwh = (kwh * valley / 2).quantize(D("0.01"))
+    valley_kwh = min((kwh * valley / 2).quantize(D("0.01")), kwh - peak_kwh)
     tou = {P.PEAK: peak_kwh, P.VALLEY: valley_kwh}
     for tariff, usage in (
         (rtou(), case(str(kwh), kwh_tou=tou, low_income=low_income)),
