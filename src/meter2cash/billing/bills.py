@@ -125,7 +125,10 @@ class PricedAccounts:
         prefix = self._row_prefix[row]
         code = f"{prefix}.{block.code}" if prefix else block.code
         label = f"{self._row_prefix_label[row]}{block.label}"
-        price = Decimal(int(block.price[position])) / Decimal(int(block.price_den[position])) / PRICE
+        if block.shown_price is not None:
+            price = Decimal(block.shown_price) / PRICE
+        else:
+            price = Decimal(int(block.price[position])) / Decimal(int(block.price_den[position])) / PRICE
         return BillLine(
             code=code,
             label=label,

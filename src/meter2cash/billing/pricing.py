@@ -79,6 +79,7 @@ class LineBlock:
     amount: Ints  # fen
     rules: Sequence[str]
     kind: str  # energy | allowance | loss | basic | fund | pf
+    shown_price: int | None = None  # the unit price to show when the amount is prorated (1/PRICE 元)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class _Rows:
         quantity: Ints,
         price: Ints | int,
         price_den: Ints | int = 1,
+        shown_price: int | None = None,
         quantity_scale: int = QTY,
         rule: Callable[[int], str],
         kind: str,
@@ -149,6 +151,7 @@ class _Rows:
                 quantity_scale=quantity_scale,
                 price=price_rows,
                 price_den=den_rows,
+                shown_price=shown_price,
                 amount=amount,
                 rules=_Rules(rule, rows),
                 kind=kind,
@@ -553,6 +556,7 @@ def _basic(rows: _Rows) -> None:
             quantity=usage.capacity,
             price=mul(days_used, price),
             price_den=den,
+            shown_price=price,
             rule=lambda r: (
                 f"容量{_kwh(usage.capacity[r])}kVA×{price_text(capacity_price)}元/kVA·月{proration(r)}"
             ),
@@ -601,6 +605,7 @@ def _basic(rows: _Rows) -> None:
         quantity_scale=QTY * fine,
         price=mul(days_used, price),
         price_den=den,
+        shown_price=price,
         rule=contract_rule,
         kind="basic",
     )
@@ -613,6 +618,7 @@ def _basic(rows: _Rows) -> None:
         quantity_scale=QTY * fine,
         price=mul(days_used, price * factor // RATIO),
         price_den=den,
+        shown_price=price * factor // RATIO,
         rule=lambda r: (
             f"超过合同需量{qty_text(rules.demand_excess_threshold * 100)}%部分按"
             f"{qty_text(rules.demand_excess_factor)}倍{price_text(demand_price)}元/kW·月{proration(r)}"
@@ -627,6 +633,7 @@ def _basic(rows: _Rows) -> None:
         quantity=usage.demand,
         price=mul(days_used, price),
         price_den=den,
+        shown_price=price,
         rule=lambda r: (
             f"实际最大需量{_kwh(usage.demand[r])}kW×{price_text(demand_price)}元/kW·月{proration(r)}"
         ),

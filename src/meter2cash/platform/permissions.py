@@ -50,6 +50,7 @@ class Action(StrEnum):
     READING_OPENING = "reading.opening"
     TARIFF_LOAD = "tariff.load"
     BILL_RUN = "bill.run"
+    BILL_READ = "bill.read"
 
 
 _ALL_STAFF = frozenset(Role)
@@ -72,6 +73,7 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.READING_OPENING: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.TARIFF_LOAD: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.BILL_RUN: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.BILL_READ: _ALL_STAFF,
 }
 
 

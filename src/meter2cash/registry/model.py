@@ -215,7 +215,8 @@ class EnergySplit(Base):
 
     __table_args__ = (
         CheckConstraint("(kwh IS NULL) <> (ratio IS NULL)", name="kwh_or_ratio"),
-        CheckConstraint("ratio IS NULL OR (ratio > 0 AND ratio <= 1)", name="ratio_range"),
+        # ratio ≤ 1 is checked on import: SQLite stores the ratio scaled, so no CHECK can say it.
+        CheckConstraint("ratio IS NULL OR ratio > 0", name="ratio_positive"),
         CheckConstraint("kwh IS NULL OR kwh > 0", name="kwh_positive"),
         CheckConstraint("effective_to IS NULL OR effective_to > effective_from", name="period_ordered"),
     )

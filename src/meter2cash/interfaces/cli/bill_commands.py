@@ -23,7 +23,7 @@ import typer
 from meter2cash.billing.pf_tables import NOT_ASSESSED, UnknownPowerFactorStandard, table_for
 from meter2cash.billing.power_factor import adjustment_percent, percent_text, power_factor
 from meter2cash.interfaces.cli.bill_quote import bill_quote
-from meter2cash.interfaces.cli.bill_run_command import bill_run
+from meter2cash.interfaces.cli.bill_run_command import bill_run, bill_show, bill_summary
 from meter2cash.interfaces.cli.common import JsonFlag, console, err_console, print_json
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.platform.money import BadAmount, NotExact, exact
@@ -114,3 +114,5 @@ def _bad_input(message: str, *, as_json: bool) -> NoReturn:
 
 app.command("quote")(bill_quote)
 app.command("run")(bill_run)
+app.command("summary")(bill_summary)
+app.command("show")(bill_show)

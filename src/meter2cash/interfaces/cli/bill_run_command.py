@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from meter2cash.billing.bill_queries import bill_of, period_summary
 from meter2cash.billing.bill_run import RunReport, run_bills
 from meter2cash.interfaces.cli.common import (
     AsUser,
@@ -92,3 +94,65 @@ def show(report: RunReport) -> None:
         console.print(
             _("  … and {count} more").format(count=len(report.unpriced) - UNPRICED_SHOWN), highlight=False
         )
+
+
+def bill_summary(
+    period: str = typer.Option(..., "--period", help="Billing period YYYY-MM."),
+    as_user: str | None = AsUser,
+    as_json: bool = JsonFlag,
+) -> None:
+    """电费汇总 Bills, energy and revenue of a period by customer class."""
+    with cli_errors(as_json=as_json):
+        summary = period_summary(context(), actor=as_user, period=period)
+    if as_json:
+        print_json(summary.as_json())
+        return
+    table = Table(
+        _("Class"),
+        _("Bills"),
+        _("kWh"),
+        _("Amount (yuan)"),
+        title=_("Bills of {period}").format(period=period),
+    )
+    for category, row in summary.by_category.items():
+        table.add_row(
+            f"{ZH_NAMES.get(category, category)} {category}", row["bills"], row["kwh"], row["total"]
+        )
+    table.add_row(_("Total"), str(summary.bills), f"{summary.kwh.normalize():f}", str(summary.total))
+    console.print(table)
+    for reason, count in summary.unpriced.items():
+        console.print(f"  {_('Not priced')}: {count} — {reason}", highlight=False, markup=False)
+
+
+def bill_show(
+    account_no: str = typer.Argument(..., help="Account number (户号)."),
+    period: str = typer.Option(..., "--period", help="Billing period YYYY-MM."),
+    as_user: str | None = AsUser,
+    as_json: bool = JsonFlag,
+) -> None:
+    """电费明细 One account's bill of a period, line by line with the rule applied."""
+    with cli_errors(as_json=as_json):
+        stored = bill_of(context(), actor=as_user, account_no=account_no, period=period)
+    if as_json:
+        print_json({"bill": stored.bill, "lines": stored.lines})
+        return
+    head = stored.bill
+    console.print(
+        f"{head['account_no']} {head['period']} {head['start']}–{head['end']} {head['kwh']} kWh "
+        f"[{head['state']}] {head['tariff_version']}",
+        highlight=False,
+        markup=False,
+    )
+    table = Table(_("Code"), _("Item"), _("Quantity"), _("Unit"), _("Unit price"), _("Amount"), _("Rule"))
+    for line in stored.lines:
+        table.add_row(
+            line["code"],
+            line["label"],
+            line["quantity"],
+            line["unit"],
+            line["unit_price"],
+            line["amount"],
+            line["rule"],
+        )
+    console.print(table)
+    console.print(_("Total {total} yuan").format(total=head["total"]), highlight=False)

@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from meter2cash.demo import steps
+from meter2cash.demo.billing_cycle import BILLING
 from meter2cash.demo.fault_kinds import KIND_NAMES_ZH
 from meter2cash.demo.spec import DEFAULT_ACCOUNTS, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_UNTIL, DemoSpec
 from meter2cash.demo.users import ADMIN
@@ -41,6 +42,7 @@ from meter2cash.platform.permissions import ROLE_NAMES_ZH, Role
 from meter2cash.registry.codes import ZH_NAMES
 
 if TYPE_CHECKING:
+    from meter2cash.demo.billing_cycle import BillingOutcome
     from meter2cash.demo.build import DemoOutcome
     from meter2cash.demo.reading_cycle import CycleOutcome
 
@@ -53,6 +55,7 @@ def _step_labels() -> dict[str, str]:
         steps.AREAS: _("Importing transformer areas"),
         steps.ACCOUNTS: _("Importing accounts"),
         steps.REPLACEMENTS: _("Replacing meters"),
+        BILLING: _("Pricing bills"),
     }
 
 
@@ -83,7 +86,9 @@ class RichProgress:
         self._bars.__exit__(kind, error, trace)
 
     def start(self, step: str, total: int | None) -> None:
-        self._tasks[step] = self._bars.add_task(self._labels.get(step, step), total=total)
+        kind, _space, detail = step.partition(" ")
+        label = self._labels.get(step) or f"{self._labels.get(kind, kind)} {detail}".strip()
+        self._tasks[step] = self._bars.add_task(label, total=total)
 
     def update(self, step: str, done: int) -> None:
         task = self._tasks[step]
@@ -130,6 +135,7 @@ def demo(
         with cli_errors(as_json=as_json), RichProgress(enabled=not as_json) as progress:
             outcome = build_demo(ctx, spec=spec, actor=as_user or ADMIN, progress=progress)
             cycle = _reading_cycle(ctx, spec=spec, months=cycle_months, progress=progress)
+            billing = _billing(ctx, cycle=cycle, progress=progress)
     except (OtherDemoExists, FreshRefused) as refused:
         if as_json:
             print_json({"error": "refused", "message": str(refused)})
@@ -137,11 +143,19 @@ def demo(
             err_console.print(f"[bold red]{refused}[/]", highlight=False)
         raise typer.Exit(EXIT_REFUSED) from None
     if as_json:
-        print_json(_as_dict(outcome) | {"reading_cycle": None if cycle is None else asdict(cycle)})
+        print_json(
+            _as_dict(outcome)
+            | {
+                "reading_cycle": None if cycle is None else asdict(cycle),
+                "billing": None if billing is None else asdict(billing),
+            }
+        )
     else:
         _render(outcome)
         if cycle is not None:
             _render_cycle(cycle)
+        if billing is not None:
+            _render_billing(billing)
 
 
 def _reading_cycle(
@@ -158,6 +172,45 @@ def _reading_cycle(
     return run_reading_cycle(
         demo_ctx, periods=periods, reader=READER, clerk=CLERK, admin=ADMIN, progress=progress
     )
+
+
+def _billing(ctx: AppContext, *, cycle: CycleOutcome | None, progress: RichProgress) -> BillingOutcome | None:
+    """Bill the periods the reading cycle closed: the catalog, then one bill run per period."""
+    if cycle is None:
+        return None
+    from meter2cash.demo.billing_cycle import run_billing
+    from meter2cash.demo.users import CLERK
+
+    demo_ctx = AppContext.create(engine=ctx.engine, clock=FixedClock(), settings=ctx.settings)
+    return run_billing(demo_ctx, periods=cycle.periods, admin=ADMIN, clerk=CLERK, progress=progress)
+
+
+def _render_billing(billing: BillingOutcome) -> None:
+    for period in billing.periods:
+        summary = billing.summaries[period]
+        table = Table(
+            _("Class"), _("Bills"), _("kWh"), _("Amount (yuan)"),
+            title=_("Draft bills of {period} (revenue by class)").format(period=period),
+        )  # fmt: skip
+        by_category = cast(dict[str, dict[str, str]], summary["by_category"])
+        for category, row in by_category.items():
+            table.add_row(
+                f"{ZH_NAMES.get(category, category)} {category}", row["bills"], row["kwh"], row["total"]
+            )
+        table.add_row(_("Total"), str(summary["bills"]), str(summary["kwh"]), str(summary["total"]))
+        console.print(table)
+        for reason, count in cast(dict[str, int], summary["unpriced"]).items():
+            console.print(f"  {_('Not priced')}: {count} — {reason}", highlight=False, markup=False)
+    last = billing.periods[-1]
+    console.print(_("Try billing yourself:"), style="bold")
+    for command in (
+        f"m2c bill summary --period {last}",
+        f"m2c bill show ACCOUNT_NO --period {last}",
+        "m2c bill quote --input docs/examples/quote/large-industry.json",
+        "m2c bill pf-adjustment --standard 0.90 --kwh 40000 --kvarh 30000 --json",
+        "m2c tariff list",
+    ):
+        console.print(f"  {command}", highlight=False)
 
 
 def _render_cycle(cycle: CycleOutcome) -> None:
