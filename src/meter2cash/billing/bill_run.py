@@ -119,13 +119,17 @@ def run_bills(
         numbers = {a.id: a.account_no for a in accounts}
         found = {
             c.account_id: c.determinant_id
-            for c in candidates(session, period=period, account_ids=list(numbers))
+            for c in candidates(session, period=period, route_book_ids=[b.id for b in books])
         }
         existing = {
             b.account_id: (b.id, b.determinant_id, b.state)
             for b in session.execute(
-                select(Bill.account_id, Bill.id, Bill.determinant_id, Bill.state).where(
-                    Bill.period == period, Bill.kind == "regular", Bill.account_id.in_(list(found) or [-1])
+                select(Bill.account_id, Bill.id, Bill.determinant_id, Bill.state)
+                .join(Account, Account.id == Bill.account_id)
+                .where(
+                    Bill.period == period,
+                    Bill.kind == "regular",
+                    Account.route_book_id.in_([b.id for b in books]),
                 )
             )
         }

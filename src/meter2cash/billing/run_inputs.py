@@ -96,19 +96,17 @@ def _scaled_reader(session: Session) -> tuple[Any, Any]:
     return as_is, scaled
 
 
-def candidates(session: Session, *, period: str, account_ids: Sequence[int]) -> list[Candidate]:
-    found: list[Candidate] = []
-    for chunk_start in range(0, len(account_ids), 20000):
-        chunk = list(account_ids[chunk_start : chunk_start + 20000])
-        found.extend(
-            Candidate(account_id=a, determinant_id=d)
-            for a, d in session.execute(
-                select(BillingDeterminant.account_id, BillingDeterminant.id).where(
-                    BillingDeterminant.period == period, BillingDeterminant.account_id.in_(chunk)
-                )
-            )
+def candidates(session: Session, *, period: str, route_book_ids: Sequence[int]) -> list[Candidate]:
+    """The accounts of these route books with a closed determinant for ``period``."""
+    d = BillingDeterminant
+    return [
+        Candidate(account_id=a, determinant_id=i)
+        for a, i in session.execute(
+            select(d.account_id, d.id)
+            .join(Account, Account.id == d.account_id)
+            .where(d.period == period, Account.route_book_id.in_(list(route_book_ids)))
         )
-    return found
+    ]
 
 
 def load_inputs(session: Session, *, period: str, account_ids: Sequence[int], book: TariffBook) -> RunInputs:
