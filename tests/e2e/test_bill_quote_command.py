@@ -25,8 +25,12 @@ def quote(path: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProces
     env["M2C_LANG"] = "zh_CN"
     return subprocess.run(
         [str(M2C), "bill", "quote", "--input", str(path), *extra],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
@@ -69,14 +73,16 @@ def test_the_table_output_is_chinese_first(tmp_path: Path) -> None:
 def test_a_case_with_errors_is_refused_with_each_problem_named(tmp_path: Path) -> None:
     case = tmp_path / "bad.json"
     case.write_text(
-        json.dumps({
-            "tariff": "MX-NOPE",
-            "period": {"start": "2026-06-31", "end": "2026-07-01"},
-            "customer": {"pf_standard": "0.95", "basic_charge_by": "whatever"},
-            "usage": {"kwh": {"total": "-5", "noon": "3"}},
-        }),
+        json.dumps(
+            {
+                "tariff": "MX-NOPE",
+                "period": {"start": "2026-06-31", "end": "2026-07-01"},
+                "customer": {"pf_standard": "0.95", "basic_charge_by": "whatever"},
+                "usage": {"kwh": {"total": "-5", "noon": "3"}},
+            }
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     result = quote(case, tmp_path, "--json")
     assert result.returncode == 3
     problems = {p["column"] for p in json.loads(result.stdout)["problems"]}
@@ -87,10 +93,15 @@ def test_a_case_with_errors_is_refused_with_each_problem_named(tmp_path: Path) -
 def test_an_unknown_tariff_code_is_refused(tmp_path: Path) -> None:
     case = tmp_path / "unknown.json"
     case.write_text(
-        json.dumps({"tariff": "MX-NOPE", "period": {"start": "2026-06-01", "end": "2026-07-01"},
-                    "usage": {"kwh": "100"}}),
+        json.dumps(
+            {
+                "tariff": "MX-NOPE",
+                "period": {"start": "2026-06-01", "end": "2026-07-01"},
+                "usage": {"kwh": "100"},
+            }
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     result = quote(case, tmp_path, "--json")
     assert result.returncode == 3
     assert "MX-NOPE" in result.stdout

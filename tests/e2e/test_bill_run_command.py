@@ -27,10 +27,17 @@ def bureau(ctx: AppContext) -> None:
         ):
             session.add(
                 BillingDeterminant(
-                    account_id=account.id, period="2026-06", start_on=date(2026, 5, 15), end_on=date(2026, 6, 15),
-                    days=31, kwh_total=Decimal(kwh), quality="actual", detail="{}", computed_by="billing_clerk",
+                    account_id=account.id,
+                    period="2026-06",
+                    start_on=date(2026, 5, 15),
+                    end_on=date(2026, 6, 15),
+                    days=31,
+                    kwh_total=Decimal(kwh),
+                    quality="actual",
+                    detail="{}",
+                    computed_by="billing_clerk",
                 )
-            )  # fmt: skip
+            )
 
 
 def test_a_clerk_runs_the_bills_and_reads_them_back(ctx: AppContext) -> None:

@@ -1,5 +1,6 @@
-"""The demo bureau as archive import rows (档案导入): route books, areas and accounts, keyed by
-the columns of `meter2cash.registry.archive_columns`, every value a string. Pure.
+"""The demo bureau as archive import rows (档案导入): route books, areas, accounts (with their
+two-part contracts, losses and master accounts) and 定量定比 splits, keyed by the columns of
+`meter2cash.registry.archive_columns`, every value a string. Pure.
 
 Each account's row describes its *first* meter (the one in place when the window opens);
 replacements (换表) inside the window are applied afterwards through the registry service.
@@ -8,8 +9,11 @@ replacements (换表) inside the window are applied afterwards through the regis
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from meter2cash.demo.customers import CARD, CATEGORIES, PAYMENT_MODES, TARIFFS, VOLTAGE
+import numpy as np
+
+from meter2cash.demo.customers import CARD, CATEGORIES, PAYMENT_MODES, SPLIT_TARIFF, TARIFFS, VOLTAGE
 from meter2cash.demo.meters import DECIMAL_DIGITS, INTEGER_DIGITS
 from meter2cash.demo.population import HOST, Bureau
 from meter2cash.demo.registers import reading_text
@@ -56,13 +60,25 @@ def service_point_code(account_no: str) -> str:
     return f"SP{account_no}"
 
 
+def _tariff_from(spec: DemoSpec, opened_on: date) -> date:
+    """Tariffs (and splits) apply from the opening, or from a year before the history at most."""
+    return max(opened_on, date(spec.start.year - 1, spec.start.month, 1))
+
+
+def _count(values: np.ndarray, i: int) -> str:
+    """A whole positive number as text; empty for 0 (none)."""
+    number = int(values[i])
+    return str(number) if number > 0 else ""
+
+
 def account_rows(spec: DemoSpec, bureau: Bureau, sim: Simulation) -> list[Row]:
     accounts, meters = bureau.accounts, sim.meters
-    tariff_floor = date(spec.start.year - 1, spec.start.month, 1)
+    contracts = accounts.contracts
     rows: list[Row] = []
     for i in range(len(accounts)):
         category = int(accounts.category[i])
         tou = bool(meters.tou[i])
+        master = int(contracts.master[i])
         row = {
             "account_no": accounts.account_no[i],
             "customer_code": accounts.customer_code[i],
@@ -92,12 +108,36 @@ def account_rows(spec: DemoSpec, bureau: Bureau, sim: Simulation) -> list[Row]:
             "installed_on": meters.installed_on[i].isoformat(),
             "start_total": reading_text(int(meters.install_total[i])),
             "tariff_code": TARIFFS[category],
-            "tariff_from": max(accounts.opened_on[i], tariff_floor).isoformat(),
+            "tariff_from": _tariff_from(spec, accounts.opened_on[i]).isoformat(),
+            "basic_charge_by": "contract_demand" if contracts.contract_demand_kw[i] else "capacity",
+            "contract_demand_kw": _count(contracts.contract_demand_kw, i),
+            "transformer_loss_kwh": _count(contracts.transformer_loss_kwh, i),
+            "transformer_loss_kvarh": _count(contracts.transformer_loss_kvarh, i),
+            "line_loss_kwh": _count(contracts.line_loss_kwh, i),
+            "master_account_no": accounts.account_no[master] if master >= 0 else "",
         }
         for x, name in enumerate(TOU_NAMES):
             row[f"start_{name}"] = reading_text(int(meters.install_tou[i, x])) if tou else ""
         rows.append(row)
     return rows
+
+
+def energy_split_rows(spec: DemoSpec, bureau: Bureau) -> list[Row]:
+    """定比: the irrigation accounts' shares priced as general commercial, from their tariff's start."""
+    accounts = bureau.accounts
+    percent = accounts.contracts.split_percent
+    return [
+        {
+            "account_no": accounts.account_no[i],
+            "tariff_code": SPLIT_TARIFF,
+            "kwh": "",
+            "ratio": format(Decimal(int(percent[i])).scaleb(-2).normalize(), "f"),
+            "effective_from": _tariff_from(spec, accounts.opened_on[i]).isoformat(),
+            "effective_to": "",
+        }
+        for i in range(len(accounts))
+        if percent[i] > 0
+    ]
 
 
 def ordered(kind: str, row: Row) -> Row:

@@ -5,9 +5,9 @@
    stop: the bureau already exists. A manifest of a *different* bureau is refused (use
    ``--fresh``).
 3. Otherwise generate it (pure, from the seed), write its files, import the archive through the
-   archive import service (route books, areas, accounts — each import is idempotent), apply the
-   planted meter replacements through the registry service, record one ``demo.build`` audit
-   entry, and write the manifest last.
+   archive import service (route books, areas, accounts, energy splits — each import is
+   idempotent), apply the planted meter replacements through the registry service, record one
+   ``demo.build`` audit entry, and write the manifest last.
 
 The steps run in their own units of work (the import service owns its transactions), but every
 step can be repeated without duplicating anything, so a build that stopped halfway is finished by
@@ -86,6 +86,8 @@ def build_demo(
     imported = {}
     for kind in ARCHIVE_KINDS:
         rows = demo.rows[kind]
+        if not rows:  # a tiny bureau may have no 定量定比 splits; an empty file is not imported
+            continue
         report.start(kind, len(rows))
         result = import_archive_rows(
             ctx,

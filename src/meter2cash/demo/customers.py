@@ -5,6 +5,14 @@ Magnitudes (daily kWh outside the heating season): residential 2.5–16 (median 
 heating adds 100–200 % in January), general 20–300, large industry 2,000–40,000 on 10 kV with
 CT × PT multipliers (50/5–400/5 × 10000/100), irrigation pumps 60–500 while pumping.
 Registers are 6 integer + 2 decimal digits everywhere.
+
+Contract facts (`Contracts`, from their own random stream so the rest of the bureau does not
+move): a third of large industry pays its basic charge on a contract demand of 40–90 % of its
+capacity (a few below 40 %, where the bill raises it to the floor), the rest on capacity; a third
+of large industry, mostly the smaller transformers, is metered on the low side (高供低计: CTs
+on the 0.4 kV side, no PT) and bears the transformer's monthly losses from the loss table; about
+ten general accounts are sub-meters (套扣) of a bigger general account in the same area; about
+ten irrigation accounts have 10–20 % of their energy priced as general commercial (定比).
 """
 
 from __future__ import annotations
@@ -23,6 +31,10 @@ RES, GEN, LI, AGR = 0, 1, 2, 3
 CATEGORIES = ("residential", "general", "large_industry", "agriculture")
 TARIFFS = ("MX-RES-1", "MX-GEN-1", "MX-LI-10KV", "MX-AGR-1")
 VOLTAGE = ("220V", "380V", "10kV", "380V")
+SUB_METERS = 10  # general accounts behind another account's meter (套扣)
+SPLIT_ACCOUNTS = 10  # agriculture accounts with a 定比 split
+SPLIT_TARIFF = "MX-GEN-1"
+SPLIT_PERCENTS = (10, 15, 20)
 RES_SIZES = (4, 6, 8, 10)
 GEN_SIZES = (10, 15, 20, 30, 50, 80, 100, 125, 160, 200, 250, 315)
 LI_SIZES = (315, 400, 500, 630, 800, 1000, 1250, 1600, 2000, 2500, 3150, 4000, 5000)
@@ -56,6 +68,7 @@ class Accounts:
     tou: np.ndarray  # bool
     base_kwh: np.ndarray  # float64, typical daily kWh outside heating (pumps: while pumping)
     heating: np.ndarray  # float64, extra share of load at the coldest day
+    contracts: Contracts
 
     def __len__(self) -> int:
         return len(self.account_no)
@@ -79,6 +92,19 @@ class Accounts:
         if category == AGR and kva >= 100:
             return "0.80"
         return "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Contracts:
+    """Per account: the two-part contract, losses for low-side metering, 套扣 and 定比."""
+
+    contract_demand_kw: np.ndarray  # int64; > 0: basic charge on the contract demand, 0: on capacity
+    low_side: np.ndarray  # bool: 10 kV supply metered on the 0.4 kV side (高供低计)
+    transformer_loss_kwh: np.ndarray  # int64 per month; > 0 exactly on low-side accounts
+    transformer_loss_kvarh: np.ndarray  # int64 per month
+    line_loss_kwh: np.ndarray  # int64 per month; 0: none
+    master: np.ndarray  # int64 index of the master account (套扣); -1: none
+    split_percent: np.ndarray  # int64 share priced at SPLIT_TARIFF (定比), in %; 0: none
 
 
 def _log_uniform(rng: np.random.Generator, low: float, high: float, size: int) -> np.ndarray:
@@ -109,6 +135,7 @@ def make_accounts(
     rng: np.random.Generator,
     name_rng: np.random.Generator,
     *,
+    contract_rng: np.random.Generator,
     spec: DemoSpec,
     category: np.ndarray,
     area_of: np.ndarray,
@@ -148,6 +175,11 @@ def make_accounts(
             capacity[i] = _size(base[i] / 16 / 0.85, AGR_SIZES)
         if c in (GEN, AGR) and capacity[i] >= 50:
             ct[i] = ct_ratio_for(capacity[i] / (math.sqrt(3) * 0.38))
+    contracts = make_contracts(contract_rng, category, area_of, capacity, payment, base)
+    low = np.flatnonzero(contracts.low_side)
+    for j in low:  # 高供低计: the CTs sit on the transformer's 0.4 kV side, no PT
+        ct[j] = ct_ratio_for(capacity[j] / (math.sqrt(3) * 0.4))
+    pt[low] = 1
     serial = first_serial + np.arange(n, dtype=np.int64)
     kinds = ["single" if c == RES else "ct" if ct[i] > 1 else "three" for i, c in enumerate(category)]
     identities = [meter_identity(int(s), k) for s, k in zip(serial, kinds, strict=True)]
@@ -186,7 +218,100 @@ def make_accounts(
         tou=tou,
         base_kwh=base,
         heating=heating,
+        contracts=contracts,
     )
+
+
+def make_contracts(
+    rng: np.random.Generator,
+    category: np.ndarray,
+    area_of: np.ndarray,
+    capacity: np.ndarray,
+    payment: np.ndarray,
+    base: np.ndarray,
+) -> Contracts:
+    """The contract facts of the accounts (see the module docstring)."""
+    n = len(category)
+    large = np.flatnonzero(category == LI)
+    demand = np.zeros(n, dtype=np.int64)
+    on_demand = np.sort(rng.choice(large, size=round(len(large) / 3), replace=False))
+    below_floor = rng.random(len(on_demand)) < 0.15
+    share = np.where(
+        below_floor, rng.uniform(0.25, 0.40, len(on_demand)), rng.uniform(0.40, 0.90, len(on_demand))
+    )
+    kw = capacity[on_demand] * share / 5  # contract demands are whole multiples of 5 kW
+    demand[on_demand] = np.maximum(1, np.where(below_floor, np.floor(kw), np.ceil(kw))).astype(np.int64) * 5
+
+    # 高供低计: a third of large industry, mostly the smaller transformers.
+    low_side = np.zeros(n, dtype=bool)
+    score = capacity[large] * rng.uniform(0.6, 1.4, len(large))
+    low = large[np.argsort(score, kind="stable")[: round(len(large) / 3)]]
+    low_side[low] = True
+    t_kwh = np.zeros(n, dtype=np.int64)
+    t_kvarh = np.zeros(n, dtype=np.int64)
+    line = np.zeros(n, dtype=np.int64)
+    monthly = base[low] * 30
+    t_kwh[low] = np.maximum(1, np.rint(monthly * rng.uniform(0.005, 0.015, len(low)))).astype(np.int64)
+    t_kvarh[low] = np.rint(t_kwh[low] * rng.uniform(3.5, 4.5, len(low))).astype(np.int64)
+    with_line = low[rng.random(len(low)) < 1 / 3]
+    line_loss = np.rint(base[with_line] * 30 * rng.uniform(0.001, 0.003, len(with_line)))
+    line[with_line] = np.maximum(1, line_loss).astype(np.int64)
+
+    return Contracts(
+        contract_demand_kw=demand,
+        low_side=low_side,
+        transformer_loss_kwh=t_kwh,
+        transformer_loss_kvarh=t_kvarh,
+        line_loss_kwh=line,
+        master=_sub_meters(rng, category, area_of, capacity, payment, base),
+        split_percent=_splits(rng, category),
+    )
+
+
+def _sub_meters(
+    rng: np.random.Generator,
+    category: np.ndarray,
+    area_of: np.ndarray,
+    capacity: np.ndarray,
+    payment: np.ndarray,
+    base: np.ndarray,
+) -> np.ndarray:
+    """About SUB_METERS postpaid general accounts behind the meter of a bigger postpaid general
+    account in the same area (at least three times its use, so the master's energy covers the
+    deduction); no account is both, and each master has one sub-meter."""
+    master = np.full(len(category), -1, dtype=np.int64)
+    candidates = np.flatnonzero((category == GEN) & (payment == POSTPAID))
+    by_area: dict[int, list[int]] = {}
+    for i in candidates:
+        by_area.setdefault(int(area_of[i]), []).append(int(i))
+    used: set[int] = set()
+    found = 0
+    for sub in rng.permutation(candidates):
+        if found == SUB_METERS:
+            break
+        s = int(sub)
+        if s in used:
+            continue
+        masters = [
+            m
+            for m in by_area[int(area_of[s])]
+            if m != s and m not in used and base[m] >= 3 * base[s] and capacity[m] >= capacity[s]
+        ]
+        if masters:
+            chosen = masters[int(rng.integers(len(masters)))]
+            master[s] = chosen
+            used.update((s, chosen))
+            found += 1
+    return master
+
+
+def _splits(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
+    """About SPLIT_ACCOUNTS irrigation accounts with a share of their energy at SPLIT_TARIFF."""
+    percent = np.zeros(len(category), dtype=np.int64)
+    farms = np.flatnonzero(category == AGR)
+    chosen = np.sort(rng.choice(farms, size=min(SPLIT_ACCOUNTS, len(farms)), replace=False))
+    percent[chosen] = rng.choice(SPLIT_PERCENTS, size=len(chosen))
+    return percent
 
 
 def _customer_codes(rng: np.random.Generator, category: np.ndarray) -> list[str]:

@@ -18,6 +18,7 @@ DATA_FILES = (
     "route-books.csv",
     "areas.csv",
     "accounts.csv",
+    "energy-splits.csv",
     "daily_registers.parquet",
     "area_supply_registers.parquet",
     "monthly_demand.parquet",

@@ -18,7 +18,7 @@ from meter2cash.demo.simulation import Simulation, simulate
 from meter2cash.demo.spec import DemoSpec
 from meter2cash.demo.streams import stream
 
-ARCHIVE_KINDS = (steps.ROUTE_BOOKS, steps.AREAS, steps.ACCOUNTS)  # the import order
+ARCHIVE_KINDS = (steps.ROUTE_BOOKS, steps.AREAS, steps.ACCOUNTS, steps.ENERGY_SPLITS)  # the import order
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,5 +64,6 @@ def generate(spec: DemoSpec) -> DemoBureau:
         "route-books": archive_rows.route_book_rows(bureau),
         "areas": archive_rows.area_rows(bureau),
         "accounts": archive_rows.account_rows(spec, bureau, sim),
+        "energy-splits": archive_rows.energy_split_rows(spec, bureau),
     }
     return DemoBureau(spec=spec, bureau=bureau, sim=sim, profiles=profiles, faults=faults, rows=rows)

@@ -1,6 +1,7 @@
 """The demo bureau's files in ``<data_dir>/demo/`` (documented in docs/demo.md):
 
-- ``route-books.csv``, ``areas.csv``, ``accounts.csv``: the archive, valid archive import files;
+- ``route-books.csv``, ``areas.csv``, ``accounts.csv``, ``energy-splits.csv``: the archive, valid
+  archive import files;
 - ``daily_registers.parquet``, ``area_supply_registers.parquet``, ``monthly_demand.parquet``;
 - ``planted_faults.csv``, ``payment_profiles.csv``;
 - ``manifest.json``: the spec and the summary; written last, so its presence means the files are

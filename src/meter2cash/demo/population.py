@@ -136,6 +136,7 @@ def build_bureau(spec: DemoSpec) -> Bureau:
     accounts = customers.make_accounts(
         rng,
         name_rng,
+        contract_rng=stream(spec.seed, "contracts"),
         spec=spec,
         category=category,
         area_of=area_of,

@@ -7,8 +7,9 @@ from typing import Protocol
 GENERATE = "generate"
 FILES = "files"
 ROUTE_BOOKS, AREAS, ACCOUNTS = "route-books", "areas", "accounts"  # the archive import kinds
+ENERGY_SPLITS = "energy-splits"  # 定量定比, imported after the accounts
 REPLACEMENTS = "replacements"
-STEPS = (GENERATE, FILES, ROUTE_BOOKS, AREAS, ACCOUNTS, REPLACEMENTS)
+STEPS = (GENERATE, FILES, ROUTE_BOOKS, AREAS, ACCOUNTS, ENERGY_SPLITS, REPLACEMENTS)
 
 
 class Progress(Protocol):

@@ -14,6 +14,7 @@ STREAMS = {
     "faults": 5,
     "payments": 6,
     "readings": 7,
+    "contracts": 8,
 }
 
 

@@ -1099,8 +1099,13 @@ def check_customers_agree(rows: Sequence[Numbered[AccountRow]]) -> list[Problem]
 
 def check_master_cycles(rows: Sequence[Numbered[AccountRow]]) -> list[Problem]:
     """Master accounts (套扣) named in the file do not lead back to the account: A's master is B,
-    B's master is A (or a longer loop). Every row on a loop is named."""
-    master_of = {row.account_no: row.master_account_no for _, row in rows if row.master_account_no}
+    B's master is A (or a longer loop). Every row on a loop is named; an account that is its own
+    master is `check_master_account`'s."""
+    master_of = {
+        row.account_no: row.master_account_no
+        for _, row in rows
+        if row.master_account_no and row.master_account_no != row.account_no
+    }
     problems = []
     for number, row in rows:
         path = [row.account_no]

@@ -42,11 +42,17 @@ class TestTheBureauHasTheAskedMix:
         assert abs((residential == CARD).mean() - 0.10) < 0.02
         assert (residential == SMART).mean() > 0.15
 
-    def test_large_industry_is_metered_through_ct_and_pt_on_10kv(self, demo: DemoBureau) -> None:
+    def test_large_industry_is_metered_through_ct_and_pt_on_10kv_or_through_cts_on_the_low_side(
+        self, demo: DemoBureau
+    ) -> None:
         accounts = demo.bureau.accounts
         large = accounts.category == LI
-        assert set(accounts.pt_ratio[large]) == {100}
-        assert accounts.ct_ratio[large].min() >= 10 and accounts.ct_ratio[large].max() <= 80
+        high = large & ~accounts.contracts.low_side
+        low = large & accounts.contracts.low_side
+        assert set(accounts.pt_ratio[high]) == {100}
+        assert accounts.ct_ratio[high].min() >= 10 and accounts.ct_ratio[high].max() <= 80
+        assert set(accounts.pt_ratio[low]) == {1}  # 高供低计: 0.4 kV CTs, no PT
+        assert accounts.ct_ratio[low].min() >= 100 and accounts.ct_ratio[low].max() <= 400
         assert accounts.tou[large].all()
         assert (accounts.capacity_kva[large] >= 315).all()
 

@@ -88,10 +88,18 @@ class TestTwoPartContractColumns:
         assert where(problems) == [(2, column)]
         assert reason in problems[0].reason
 
-    @pytest.mark.parametrize("method", ["contract_demand", "actual_demand"])
-    def test_a_demand_method_on_an_account_that_is_not_large_industry_is_refused(self, method: str) -> None:
-        problems = problems_of("accounts", account(1, basic_charge_by=method, contract_demand_kw="5"))
-        assert where(problems) == [(1, "basic_charge_by")] or where(problems)[0] == (1, "basic_charge_by")
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"basic_charge_by": "contract_demand", "contract_demand_kw": "5"},
+            {"basic_charge_by": "按实际需量"},
+        ],
+    )
+    def test_a_demand_method_on_an_account_that_is_not_large_industry_is_refused(
+        self, changes: dict[str, str]
+    ) -> None:
+        problems = problems_of("accounts", account(1, category="general", **changes))
+        assert where(problems) == [(1, "basic_charge_by")]
         assert "only large_industry" in problems[0].reason
 
     def test_capacity_written_out_on_a_household_is_fine(self) -> None:

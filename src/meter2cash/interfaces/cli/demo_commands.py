@@ -55,6 +55,7 @@ def _step_labels() -> dict[str, str]:
         steps.AREAS: _("Importing transformer areas"),
         steps.ACCOUNTS: _("Importing accounts"),
         steps.REPLACEMENTS: _("Replacing meters"),
+        steps.ENERGY_SPLITS: _("Importing energy splits"),
         BILLING: _("Pricing bills"),
     }
 
