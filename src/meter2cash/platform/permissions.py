@@ -51,6 +51,11 @@ class Action(StrEnum):
     TARIFF_LOAD = "tariff.load"
     BILL_RUN = "bill.run"
     BILL_READ = "bill.read"
+    BILL_REVIEW = "bill.review"
+    BILL_ISSUE = "bill.issue"
+    BILL_DOCUMENT = "bill.document"
+    CORRECTION_PROPOSE = "correction.propose"
+    CORRECTION_APPROVE = "correction.approve"
 
 
 _ALL_STAFF = frozenset(Role)
@@ -74,6 +79,11 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.TARIFF_LOAD: frozenset({Role.MANAGER, Role.ADMIN}),
     Action.BILL_RUN: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
     Action.BILL_READ: _ALL_STAFF,
+    Action.BILL_REVIEW: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
+    Action.BILL_ISSUE: frozenset({Role.BILLING_CLERK, Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
+    Action.BILL_DOCUMENT: _ALL_STAFF,
+    Action.CORRECTION_PROPOSE: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.CORRECTION_APPROVE: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
 }
 
 
