@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from meter2cash.billing.bill_model import QUANTITY, Bill, BillRun, BillRunIssue
-from meter2cash.billing.bill_store import allocate_bill_ids, remove_drafts, scaled_quantity, write
+from meter2cash.billing.bill_store import allocate_bill_ids, remove_drafts, write
 from meter2cash.billing.bills import PricedAccounts, price_job
 from meter2cash.billing.fixed_point import QTY
 from meter2cash.billing.pf_tables import official_tables
@@ -332,30 +332,13 @@ def _rows(
         )
     seq = 0
     previous = -1
-    for line_index in range(len(priced.line_owner)):
-        owner = int(priced.line_owner[line_index])
+    for owner, code, label, quantity, unit, unit_price, amount, rule, version in priced.storage_rows(
+        quantity_scale=_Q
+    ):
         position = positions.get(owner)
         if position is None:
             continue
         seq = seq + 1 if owner == previous else 1
         previous = owner
-        block_index = int(priced.line_block[line_index])
-        block, _version = priced.blocks[block_index]
-        line = priced.line(line_index)
-        lines.append(
-            (
-                position,
-                seq,
-                line.code,
-                line.label,
-                scaled_quantity(
-                    int(block.quantity[int(priced.line_position[line_index])]), block.quantity_scale
-                ),
-                line.unit,
-                line.unit_price,
-                int(priced.line_amount[line_index]),
-                line.rule,
-                line.tariff_version,
-            )
-        )
+        lines.append((position, seq, code, label, quantity, unit, unit_price, amount, rule, version))
     return bills, lines, totals

@@ -12,7 +12,6 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from meter2cash.billing.bill_model import MONEY, QUANTITY, Bill, BillLine
-from meter2cash.billing.fixed_point import TooPrecise
 
 BILL_COLUMNS = (
     "id",
@@ -60,17 +59,6 @@ def allocate_bill_ids(session: Session, count: int) -> list[int]:
         return [int(r[0]) for r in rows]
     top = session.scalar(select(func.max(Bill.id))) or 0
     return list(range(top + 1, top + 1 + count))
-
-
-def scaled_quantity(value: int, scale: int) -> int:
-    """A quantity held at ``scale`` as an integer at the column's scale (10⁸), exactly."""
-    target: int = 10 ** int(QUANTITY.scale)
-    if scale <= target:
-        return int(value) * (target // scale)
-    factor = scale // target
-    if int(value) % factor:
-        raise TooPrecise(f"quantity {value}/{scale} has more than {QUANTITY.scale} decimals")
-    return int(value) // factor
 
 
 def write(session: Session, *, bills: Sequence[tuple[Any, ...]], lines: Iterable[tuple[Any, ...]]) -> None:

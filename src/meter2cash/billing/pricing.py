@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -130,6 +131,7 @@ class _Rows:
         shown_price: int | None = None,
         quantity_scale: int = QTY,
         rule: Callable[[int], str],
+        rule_key: npt.NDArray[Any] | None = None,
         kind: str,
     ) -> None:
         rows = np.flatnonzero(mask)
@@ -153,24 +155,37 @@ class _Rows:
                 price_den=den_rows,
                 shown_price=shown_price,
                 amount=amount,
-                rules=_Rules(rule, rows),
+                rules=RuleTexts(rule, rows, rule_key),
                 kind=kind,
             )
         )
 
 
-class _Rules(Sequence[str]):
-    """Rule texts, written on demand and shared between rows that read the same."""
+class RuleTexts(Sequence[str]):
+    """Rule texts, written on demand. Rows with the same ``key`` read the same text, so a
+    million rows of one tariff need only as many texts as they have distinct keys."""
 
-    def __init__(self, rule: Callable[[int], str], rows: npt.NDArray[np.intp]) -> None:
+    def __init__(
+        self, rule: Callable[[int], str], rows: npt.NDArray[np.intp], key: npt.NDArray[Any] | None
+    ) -> None:
         self._rule = rule
         self._rows = rows
+        self._key = key
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def __getitem__(self, index: int) -> str:  # type: ignore[override]
         return self._rule(int(self._rows[index]))
+
+    def texts(self) -> list[str]:
+        """Every position's text, each distinct key written once."""
+        if self._key is None:
+            return [self._rule(int(r)) for r in self._rows]
+        keys = self._key[self._rows]
+        _distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        written = [self._rule(int(self._rows[i])) for i in first]
+        return [written[i] for i in inverse.tolist()]
 
 
 def price_text(value: Decimal) -> str:
@@ -375,6 +390,7 @@ def _energy(rows: _Rows, billed: Ints, weights: _Weights | None) -> None:
                 quantity=billed,
                 price=price,
                 rule=lambda _r: f"单一电价 {price_text(energy.flat or Decimal(0))}元/kWh",
+                rule_key=np.zeros(rows.n, dtype=np.intp),
                 kind="energy",
             )
             return
@@ -389,6 +405,7 @@ def _energy(rows: _Rows, billed: Ints, weights: _Weights | None) -> None:
                 quantity=part,
                 price=_price_int(tier.price, f"tiers[{index}].price"),
                 rule=_tier_rule(rows, index, bounds),
+                rule_key=rows.usage.period_of,
                 kind="energy",
             )
         return
@@ -428,6 +445,7 @@ def _energy(rows: _Rows, billed: Ints, weights: _Weights | None) -> None:
             price=numerator,
             price_den=weights.denominator,
             rule=_tou_rule(weights, period, base, tiered=energy.flat is None, has_tou=usage.has_tou),
+            rule_key=usage.period_of * 2 + usage.has_tou,
             kind="energy",
         )
     if energy.flat is None and len(energy.tiers) > 1:
@@ -446,6 +464,7 @@ def _energy(rows: _Rows, billed: Ints, weights: _Weights | None) -> None:
                 quantity=part,
                 price=increment,
                 rule=_increment_rule(_tier_rule(rows, index, bounds), tier.price - first),
+                rule_key=rows.usage.period_of,
                 kind="energy",
             )
 
@@ -488,6 +507,7 @@ def _allowance(rows: _Rows, billed: Ints) -> None:
         quantity=-credited,
         price=_price_int(base, "base price"),
         rule=lambda r: f"每月免费{_kwh(free[r])}kWh，按{price_text(base)}元/kWh抵减",
+        rule_key=rows.usage.period_of,
         kind="allowance",
     )
 
@@ -655,6 +675,7 @@ def _funds(rows: _Rows, billed: Ints) -> None:
             quantity=billed,
             price=_price_int(price, f"funds.{fund.code}"),
             rule=_fund_rule(price),
+            rule_key=np.zeros(rows.n, dtype=np.intp),
             kind="fund",
         )
 

@@ -104,3 +104,29 @@ def test_a_batch_prices_each_account_exactly_as_a_single_quote(kwhs: list[D]) ->
     batch = price_job(job=job, tariffs={tariff.version: tariff}, pf_tables=official_tables())
     for i, single in enumerate(cases):
         assert batch.bill(i) == bill(tariff, single)
+
+
+@settings(max_examples=30)
+@given(kwhs=st.lists(energy, min_size=1, max_size=12))
+def test_the_stored_lines_are_the_lines_a_quote_shows(kwhs: list[D]) -> None:
+    tariff = residential(low_income_free_kwh=D(15))
+    cases = [case(str(k), low_income=i % 2 == 0) for i, k in enumerate(kwhs)]
+    n = len(cases)
+    job = PricingJob(
+        accounts=n,
+        usage=columns_of(cases),
+        tariff_keys=np.array([tariff.version] * n, dtype=object),
+        owners=np.arange(n),
+        prefixes=np.array([""] * n, dtype=object),
+        prefix_labels=np.array([""] * n, dtype=object),
+        main_rows=np.arange(n),
+    )
+    priced = price_job(job=job, tariffs={tariff.version: tariff}, pf_tables=official_tables())
+    stored = priced.storage_rows(quantity_scale=10**8)
+    for index, row in enumerate(stored):
+        line = priced.line(index)
+        assert row[1:3] == (line.code, line.label)
+        assert D(row[3]).scaleb(-8) == line.quantity
+        assert row[4:6] == (line.unit, line.unit_price)
+        assert D(row[6]).scaleb(-2) == line.amount
+        assert row[7:] == (line.rule, line.tariff_version)
