@@ -115,6 +115,11 @@ def bill_of(ctx: AppContext, *, actor: str | None, account_no: str, period: str)
                 if bill.pf_percent is None
                 else f"{bill.pf_percent.normalize():f}",
                 "total": str(bill.total),
+                "reviewed_by": bill.reviewed_by,
+                "review_reason": bill.review_reason,
+                "bill_no": bill.bill_no,
+                "issued_on": None if bill.issued_on is None else bill.issued_on.isoformat(),
+                "due_on": None if bill.due_on is None else bill.due_on.isoformat(),
             },
             lines=[
                 {

@@ -4,8 +4,10 @@
 lines, the accounts it could not price and its audit record, so a run interrupted at any point
 resumes where it stopped. Re-running changes nothing: an account whose draft bill was priced from
 its current determinant is left alone (``reprice`` prices drafts again, e.g. after an archive
-change). Bills past draft are never touched. Accounts that cannot be priced (no tariff, no
-closed determinant, a rule that cannot apply) are listed with the reason; the rest go on.
+change). Flagged and rejected bills are priced again like drafts (their review findings go with
+them, and the new draft is reviewed again); approved and issued bills are never touched.
+Accounts that cannot be priced (no tariff, no closed determinant, a rule that cannot apply) are
+listed with the reason; the rest go on.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from meter2cash.billing.bill_model import QUANTITY, Bill, BillRun, BillRunIssue
+from meter2cash.billing.bill_model import QUANTITY, REPRICEABLE_STATES, Bill, BillRun, BillRunIssue
 from meter2cash.billing.bill_store import allocate_bill_ids, remove_drafts, write
 from meter2cash.billing.bills import PricedAccounts, price_job
 from meter2cash.billing.fixed_point import QTY
@@ -145,7 +147,9 @@ def run_bills(
     todo: list[int] = []
     for account_id, determinant_id in found.items():
         current = existing.get(account_id)
-        if current is not None and (current[2] != "draft" or (current[1] == determinant_id and not reprice)):
+        if current is not None and (
+            current[2] not in REPRICEABLE_STATES or (current[1] == determinant_id and not reprice)
+        ):
             report.unchanged += 1
             continue
         todo.append(account_id)

@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from meter2cash.billing.bill_model import MONEY, QUANTITY, Bill, BillLine
+from meter2cash.billing.bill_model import (
+    MONEY,
+    QUANTITY,
+    REPRICEABLE_STATES,
+    Bill,
+    BillFinding,
+    BillLine,
+    BillReview,
+)
 
 BILL_COLUMNS = (
     "id",
@@ -48,7 +56,8 @@ LINE_COLUMNS = (
 
 def allocate_bill_ids(session: Session, count: int) -> list[int]:
     """Reserve ``count`` bill ids: from the sequence on PostgreSQL (safe beside other runs), after
-    the highest id on SQLite (whose writer holds the database lock)."""
+    the highest id on SQLite (whose writer holds the database lock) — the highest of the bills and
+    of the review decisions, so the id of a rejected bill that was priced again is not reused."""
     if count == 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -57,7 +66,12 @@ def allocate_bill_ids(session: Session, count: int) -> list[int]:
             {"n": count},
         )
         return [int(r[0]) for r in rows]
-    top = session.scalar(select(func.max(Bill.id))) or 0
+    top = max(
+        session.scalar(select(func.max(Bill.id))) or 0,
+        # a reviewed bill priced again keeps its id in the decision log and the audit trail:
+        # never hand that id to another bill
+        session.scalar(select(func.max(BillReview.bill_id))) or 0,
+    )
     return list(range(top + 1, top + 1 + count))
 
 
@@ -112,8 +126,12 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[t
 
 
 def remove_drafts(session: Session, *, bill_ids: Sequence[int]) -> None:
-    """Delete draft bills (and their lines) about to be priced again."""
+    """Delete bills about to be priced again (and their lines and review findings): only those a
+    run may replace — draft, flagged or rejected (``REPRICEABLE_STATES``); an approved or issued
+    bill is left as it is (and an issued one the database would refuse to delete anyway)."""
     for start in range(0, len(bill_ids), 20000):
         chunk = list(bill_ids[start : start + 20000])
-        session.execute(delete(BillLine).where(BillLine.bill_id.in_(chunk)))
-        session.execute(delete(Bill).where(Bill.id.in_(chunk), Bill.state == "draft"))
+        replaceable = select(Bill.id).where(Bill.id.in_(chunk), Bill.state.in_(REPRICEABLE_STATES))
+        session.execute(delete(BillFinding).where(BillFinding.bill_id.in_(replaceable)))
+        session.execute(delete(BillLine).where(BillLine.bill_id.in_(replaceable)))
+        session.execute(delete(Bill).where(Bill.id.in_(chunk), Bill.state.in_(REPRICEABLE_STATES)))

@@ -30,6 +30,7 @@ class DemoUser:
 ADMIN = "admin"
 READER = "reader"
 CLERK = "clerk"
+REVIEWER = "reviewer"
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser(ADMIN, Role.ADMIN, "演示系统管理员"),
     DemoUser(READER, Role.METER_READER, "演示抄表员"),

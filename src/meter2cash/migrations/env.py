@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import meter2cash.billing.bill_model
+import meter2cash.billing.correction_model
 import meter2cash.billing.model
 import meter2cash.platform.audit
 import meter2cash.platform.users

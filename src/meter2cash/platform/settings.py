@@ -6,6 +6,11 @@
   ``postgresql://user@host/db`` uses psycopg 3.
 - ``M2C_USER``: the staff user a CLI command runs as, when ``--as`` is not given.
 - ``M2C_LANG``: ``zh_CN`` (default) or ``en``.
+- ``M2C_CJK_FONT``: the CJK font file (.otf/.ttf/.ttc) embedded in bill PDFs; default: the first of
+  the usual Noto Sans CJK locations that exists (Debian ``fonts-noto-cjk``).
+- ``M2C_BUREAU_NAME``: the supply bureau named on bill documents.
+- ``M2C_PAYMENT_INSTRUCTIONS``: the payment instructions printed on bill documents, one paragraph
+  a line (a literal ``\\n`` also breaks a line); default: a generic text.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ class Settings(BaseSettings):
     user: str | None = None
     lang: Literal["zh_CN", "en"] = "zh_CN"
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    cjk_font: Path | None = None
+    bureau_name: str = "示例供电公司"
+    payment_instructions: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -34,6 +42,11 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("M2C_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    @field_validator("cjk_font", "payment_instructions", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -24,7 +24,7 @@ def rtou() -> object:
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(kwh=energy, extra=st.decimals(min_value=0, max_value=1000, places=2), low_income=st.booleans())
 def test_the_residential_charge_never_decreases_when_energy_grows(kwh: D, extra: D, low_income: bool) -> None:
     tariff = residential(low_income_free_kwh=D(15))
@@ -33,7 +33,7 @@ def test_the_residential_charge_never_decreases_when_energy_grows(kwh: D, extra:
     assert larger.total >= smaller.total
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(kwh=energy, extra=st.decimals(min_value=0, max_value=1000, places=2), demand=energy)
 def test_the_two_part_charge_never_decreases_when_energy_grows(kwh: D, extra: D, demand: D) -> None:
     def usage(total: D) -> object:
@@ -52,7 +52,7 @@ def test_the_two_part_charge_never_decreases_when_energy_grows(kwh: D, extra: D,
     assert bill(two_part(), usage(kwh + extra)).total >= bill(two_part(), usage(kwh)).total  # type: ignore[arg-type]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(kwh=energy, period_days=days, ytd=energy)
 def test_the_tier_split_adds_up_to_the_energy(kwh: D, period_days: int, ytd: D) -> None:
     from datetime import date, timedelta
@@ -62,7 +62,7 @@ def test_the_tier_split_adds_up_to_the_energy(kwh: D, period_days: int, ytd: D) 
     assert sum(line.quantity for line in b.lines if line.code.startswith("energy.tier")) == kwh
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     kwh=energy,
     peak=st.decimals(min_value=0, max_value=1, places=3),
@@ -86,7 +86,7 @@ def test_the_lines_sum_to_the_total(kwh: D, peak: D, valley: D, low_income: bool
         assert all(line.amount == line.amount.quantize(D("0.01")) for line in b.lines)
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 @given(kwhs=st.lists(energy, min_size=1, max_size=30))
 def test_a_batch_prices_each_account_exactly_as_a_single_quote(kwhs: list[D]) -> None:
     tariff = residential(low_income_free_kwh=D(15))
@@ -106,7 +106,7 @@ def test_a_batch_prices_each_account_exactly_as_a_single_quote(kwhs: list[D]) ->
         assert batch.bill(i) == bill(tariff, single)
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)
 @given(kwhs=st.lists(energy, min_size=1, max_size=12))
 def test_the_stored_lines_are_the_lines_a_quote_shows(kwhs: list[D]) -> None:
     tariff = residential(low_income_free_kwh=D(15))

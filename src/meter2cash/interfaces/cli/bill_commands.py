@@ -22,7 +22,17 @@ import typer
 
 from meter2cash.billing.pf_tables import NOT_ASSESSED, UnknownPowerFactorStandard, table_for
 from meter2cash.billing.power_factor import adjustment_percent, percent_text, power_factor
+from meter2cash.interfaces.cli import bill_correction_commands
+from meter2cash.interfaces.cli.bill_document_commands import bill_document
 from meter2cash.interfaces.cli.bill_quote import bill_quote
+from meter2cash.interfaces.cli.bill_review_commands import (
+    bill_approve,
+    bill_issue,
+    bill_kpis_command,
+    bill_queue,
+    bill_reject,
+    bill_review,
+)
 from meter2cash.interfaces.cli.bill_run_command import bill_run, bill_show, bill_summary
 from meter2cash.interfaces.cli.common import JsonFlag, console, err_console, print_json
 from meter2cash.platform.i18n import gettext as _
@@ -116,3 +126,12 @@ app.command("quote")(bill_quote)
 app.command("run")(bill_run)
 app.command("summary")(bill_summary)
 app.command("show")(bill_show)
+app.command("correction-quote")(bill_correction_commands.bill_correction_quote)
+app.command("document")(bill_document)
+app.command("review")(bill_review)
+app.command("queue")(bill_queue)
+app.command("approve")(bill_approve)
+app.command("reject")(bill_reject)
+app.command("issue")(bill_issue)
+app.command("kpis")(bill_kpis_command)
+app.add_typer(bill_correction_commands.correction_app, name="correction")

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from meter2cash.billing.review_wording import title
 from meter2cash.demo import steps
 from meter2cash.demo.billing_cycle import BILLING
 from meter2cash.demo.fault_kinds import KIND_NAMES_ZH
@@ -176,14 +177,17 @@ def _reading_cycle(
 
 
 def _billing(ctx: AppContext, *, cycle: CycleOutcome | None, progress: RichProgress) -> BillingOutcome | None:
-    """Bill the periods the reading cycle closed: the catalog, then one bill run per period."""
+    """Bill the periods the reading cycle closed: the catalog, then per period a bill run, the
+    review (clean bills approved, flagged ones left for a person) and the issue of every route book."""
     if cycle is None:
         return None
     from meter2cash.demo.billing_cycle import run_billing
-    from meter2cash.demo.users import CLERK
+    from meter2cash.demo.users import CLERK, REVIEWER
 
     demo_ctx = AppContext.create(engine=ctx.engine, clock=FixedClock(), settings=ctx.settings)
-    return run_billing(demo_ctx, periods=cycle.periods, admin=ADMIN, clerk=CLERK, progress=progress)
+    return run_billing(
+        demo_ctx, periods=cycle.periods, admin=ADMIN, clerk=CLERK, reviewer=REVIEWER, progress=progress
+    )
 
 
 def _render_billing(billing: BillingOutcome) -> None:
@@ -191,7 +195,7 @@ def _render_billing(billing: BillingOutcome) -> None:
         summary = billing.summaries[period]
         table = Table(
             _("Class"), _("Bills"), _("kWh"), _("Amount (yuan)"),
-            title=_("Draft bills of {period} (revenue by class)").format(period=period),
+            title=_("Bills of {period} (revenue by class)").format(period=period),
         )  # fmt: skip
         by_category = cast(dict[str, dict[str, str]], summary["by_category"])
         for category, row in by_category.items():
@@ -202,16 +206,62 @@ def _render_billing(billing: BillingOutcome) -> None:
         console.print(table)
         for reason, count in cast(dict[str, int], summary["unpriced"]).items():
             console.print(f"  {_('Not priced')}: {count} — {reason}", highlight=False, markup=False)
+        by_state = cast(dict[str, int], summary["by_state"])
+        console.print(
+            _("Bills by state: {states}").format(
+                states=", ".join(f"{_state_name(s)} {s} {n}" for s, n in sorted(by_state.items()))
+            ),
+            highlight=False,
+        )
+        review = cast(dict[str, object], billing.kpis.get(period, {}).get("review", {}))
+        flagged = cast(dict[str, int], review.get("flagged_by_code", {}))
+        console.print(
+            _("Approved automatically: {approved}; flagged for a reviewer by code: {codes}").format(
+                approved=review.get("auto_approved", 0),
+                codes=", ".join(f"{code} {title(code)} {n}" for code, n in flagged.items()) or "-",
+            ),
+            highlight=False,
+        )
+    if billing.faults:
+        faults = Table(
+            _("Planted fault"), _("Touched a bill"), _("Held at reading"), _("Stopped at review"),
+            _("Reached a customer"),
+            title=_("Planted faults: stopped at review or reaching a customer"),
+        )  # fmt: skip
+        for fault in billing.faults:
+            faults.add_row(
+                f"{KIND_NAMES_ZH[str(fault['kind'])]} {fault['kind']}",
+                str(fault["planted"]),
+                str(fault["held_at_reading"]),
+                str(fault["stopped_at_review"]),
+                str(fault["reached_customer"]),
+            )
+        console.print(faults)
     last = billing.periods[-1]
     console.print(_("Try billing yourself:"), style="bold")
     for command in (
         f"m2c bill summary --period {last}",
+        f"m2c bill queue --period {last}",
+        "m2c bill approve BILL_ID --reason … --as reviewer",
+        "m2c bill reject BILL_ID --reason … --back-to reading --as reviewer",
+        f"m2c bill issue --period {last} --route-book MX-RB-001 --as clerk",
+        f"m2c bill kpis --period {last}",
         f"m2c bill show ACCOUNT_NO --period {last}",
         "m2c bill quote --input docs/examples/quote/large-industry.json",
-        "m2c bill pf-adjustment --standard 0.90 --kwh 40000 --kvarh 30000 --json",
         "m2c tariff list",
     ):
         console.print(f"  {command}", highlight=False)
+
+
+def _state_name(state: str) -> str:
+    names = {
+        "draft": _("draft"),
+        "flagged": _("flagged for review"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "issued": _("issued"),
+    }
+    return names.get(state, state)
 
 
 def _render_cycle(cycle: CycleOutcome) -> None:
