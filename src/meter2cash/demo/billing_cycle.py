@@ -57,6 +57,8 @@ class BillingOutcome:
     issued: dict[str, int] = field(default_factory=dict)  # period → bills issued by this call
     kpis: dict[str, dict[str, object]] = field(default_factory=dict)  # period → BillKpis JSON
     faults: list[dict[str, object]] = field(default_factory=list)  # per fault kind: what became of it
+    documents: list[str] = field(default_factory=list)  # sample 电费通知单 PDFs of the last period
+    documents_skipped: str = ""  # why no sample PDF was written (e.g. no CJK font)
 
 
 def run_billing(
@@ -89,6 +91,8 @@ def run_billing(
         outcome.issued[period] = _issue_books(ctx, clerk=clerk, period=period, books=books)
         outcome.summaries[period] = period_summary(ctx, actor=clerk, period=period).as_json()
         outcome.kpis[period] = bill_kpis(ctx, actor=clerk, period=period).as_json()
+    if periods:
+        _sample_documents(ctx, clerk=clerk, period=periods[-1], outcome=outcome)
     planted = ctx.settings.data_dir / "demo" / "planted_faults.csv"
     if planted.exists() and periods:
         outcome.faults = score_faults(ctx, periods=periods, planted=planted, books=books)
@@ -188,3 +192,33 @@ def _fate(states: list[str]) -> str:
     if any(s == "issued" for s in states):
         return REACHED_CUSTOMER
     return NOT_ISSUED
+
+
+def _sample_documents(ctx: AppContext, *, clerk: str, period: str, outcome: BillingOutcome) -> None:
+    """One issued bill of each customer class as a PDF 电费通知单, in the demo directory."""
+    from sqlalchemy import func
+
+    from meter2cash.billing.bill_model import Bill
+    from meter2cash.billing.document_service import write_documents
+    from meter2cash.platform.errors import NotFound
+    from meter2cash.registry.model import Account
+
+    with ctx.sessions() as session:
+        accounts = list(
+            session.scalars(
+                select(func.min(Account.account_no))
+                .join(Bill, Bill.account_id == Account.id)
+                .where(Bill.period == period, Bill.state == "issued")
+                .group_by(Account.category)
+            )
+        )
+    out_dir = ctx.settings.data_dir / "demo" / "bills" / period
+    for account_no in accounts:
+        try:
+            written = write_documents(
+                ctx, actor=clerk, period=period, account_no=account_no, out_dir=out_dir, formats=("pdf",)
+            )
+        except NotFound as missing:  # no CJK font on this machine: say so, do not fail the demo
+            outcome.documents_skipped = str(missing)
+            return
+        outcome.documents.extend(str(path) for path in written.files)

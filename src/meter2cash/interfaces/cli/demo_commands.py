@@ -238,6 +238,12 @@ def _render_billing(billing: BillingOutcome) -> None:
             )
         console.print(faults)
     last = billing.periods[-1]
+    if billing.documents:
+        console.print(_("Sample bills (电费通知单):"), style="bold")
+        for path in billing.documents:
+            console.print(f"  {path}", highlight=False)
+    elif billing.documents_skipped:
+        console.print(billing.documents_skipped, style="bold yellow", highlight=False)
     console.print(_("Try billing yourself:"), style="bold")
     for command in (
         f"m2c bill summary --period {last}",
