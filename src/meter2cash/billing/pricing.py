@@ -552,8 +552,9 @@ def _basic(rows: _Rows) -> None:
     usage = rows.usage
     per_month = rules.days_per_month
     prorated = usage.basic_days > 0
-    days_used = np.where(prorated, usage.basic_days, per_month)
-    rows.refuse(prorated & (usage.basic_days > per_month), f"基本电费天数超过{per_month}天")
+    # 1/30 per day of use, never more than the whole month.
+    days_used = np.where(prorated, np.minimum(usage.basic_days, per_month), per_month)
+    prorated = prorated & (usage.basic_days < per_month)
     den = full(rows.n, per_month)
 
     def proration(r: int) -> str:

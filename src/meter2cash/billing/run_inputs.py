@@ -299,12 +299,15 @@ def _objects(values: Sequence[object]) -> Any:
 
 
 def _basic_days(start: date, end: date, opened: date, closed: date | None) -> int:
-    """Days of use in a part month (new connection or termination inside the period); 0 = whole."""
+    """Days of use of a new connection (opened on or after the period's first day) or a
+    termination inside the period; 0 = the whole month. The engine caps the days at a month."""
+    connected = opened >= start
+    terminated = closed is not None and closed < end
+    if not connected and not terminated:
+        return 0
     first = max(start, opened)
     last = min(end, closed) if closed is not None else end
-    if first == start and last == end:
-        return 0
-    return max((last - first).days, 0)
+    return max((last - first).days, 1)
 
 
 def _sub_meters(

@@ -86,7 +86,7 @@ class Account(Base):
     transformer_loss_kvarh: Mapped[Decimal | None] = mapped_column(RATIO)
     line_loss_kwh: Mapped[Decimal | None] = mapped_column(RATIO)
     # 套扣: this account's meter is a sub-meter behind the master account's meter.
-    master_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    master_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
 
     customer: Mapped[Customer] = relationship(back_populates="accounts")
     route_book: Mapped[RouteBook] = relationship()

@@ -199,3 +199,22 @@ def test_a_two_part_account_gets_basic_charge_and_power_factor_adjustment(ctx: A
     assert codes["basic.demand"].quantity == Decimal(630)
     assert codes["basic.demand_excess"].quantity == Decimal(20)
     assert codes["pf_adjustment"].rule == "力调 0.90标准 cosφ=0.80 +5.0%"
+
+
+def test_a_new_connections_first_bill_prorates_the_basic_charge(ctx: AppContext) -> None:
+    ids = bureau(ctx, accounts=1)
+    with unit_of_work(ctx.sessions) as session:
+        account = session.get(Account, ids["A0001"])
+        assert account is not None
+        account.category = "large_industry"
+        account.contract_capacity_kva = Decimal(1000)
+        account.opened_on = date(2026, 5, 20)
+        session.execute(TariffAssignment.__table__.update().values(tariff_code="MX-LI-10KV"))
+        session.execute(BillingDeterminant.__table__.delete())
+        session.add(determinant(ids["A0001"], "4000", start=date(2026, 5, 20), end=date(2026, 6, 15)))
+    run_bills(ctx, actor="billing_clerk", period=PERIOD)
+    bill = bills(ctx)[ids["A0001"]]
+    with unit_of_work(ctx.sessions) as session:
+        codes = {line.code: line for line in session.scalars(select(BillLine).where(BillLine.bill_id == bill.id))}
+    assert codes["basic.capacity"].amount == Decimal("21666.67")  # 1000 × 25 × 26/30
+    assert "按26/30天计收" in codes["basic.capacity"].rule

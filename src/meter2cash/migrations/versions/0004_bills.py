@@ -155,6 +155,7 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_account_master_account_id_account"), "account", ["master_account_id"], ["id"]
         )
+        batch_op.create_index(batch_op.f("ix_account_master_account_id"), ["master_account_id"], unique=False)
         batch_op.create_check_constraint(
             "basic_charge_by_known", "basic_charge_by IN ('capacity','contract_demand','actual_demand')"
         )
@@ -174,6 +175,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("ck_account_not_own_master"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_account_contract_demand_positive"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_account_basic_charge_by_known"), type_="check")
+        batch_op.drop_index(batch_op.f("ix_account_master_account_id"))
         batch_op.drop_constraint(batch_op.f("fk_account_master_account_id_account"), type_="foreignkey")
         batch_op.drop_column("master_account_id")
         batch_op.drop_column("line_loss_kwh")
