@@ -215,6 +215,8 @@ def test_a_new_connections_first_bill_prorates_the_basic_charge(ctx: AppContext)
     run_bills(ctx, actor="billing_clerk", period=PERIOD)
     bill = bills(ctx)[ids["A0001"]]
     with unit_of_work(ctx.sessions) as session:
-        codes = {line.code: line for line in session.scalars(select(BillLine).where(BillLine.bill_id == bill.id))}
+        codes = {
+            line.code: line for line in session.scalars(select(BillLine).where(BillLine.bill_id == bill.id))
+        }
     assert codes["basic.capacity"].amount == Decimal("21666.67")  # 1000 × 25 × 26/30
     assert "按26/30天计收" in codes["basic.capacity"].rule
