@@ -26,6 +26,8 @@ class PeriodSummary:
     by_category: dict[str, dict[str, str]] = field(default_factory=dict)  # category → bills, kwh, total
     by_state: dict[str, int] = field(default_factory=dict)
     unpriced: dict[str, int] = field(default_factory=dict)  # reason → accounts (latest run per scope)
+    adjustments: int = 0  # 退补 adjustment bills dated in the period, counted apart from its bills
+    adjustments_total: Decimal = Decimal(0)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -36,17 +38,20 @@ class PeriodSummary:
             "by_category": self.by_category,
             "by_state": self.by_state,
             "unpriced": self.unpriced,
+            "adjustments": {"bills": self.adjustments, "total": str(self.adjustments_total)},
         }
 
 
 def period_summary(ctx: AppContext, *, actor: str | None, period: str) -> PeriodSummary:
-    """What the period's bill runs produced: bills and revenue by customer class."""
+    """What the period's bill runs produced: regular bills and revenue by customer class. The
+    adjustment bills of corrections (退补) dated in the period are counted apart, so a correction
+    of an earlier month does not swell this month's billed energy."""
     summary = PeriodSummary(period=period)
     with use_case(ctx, actor=actor, action=Action.BILL_READ) as (session, _who):
         rows = session.execute(
             select(Account.category, func.count(Bill.id), func.sum(Bill.kwh), func.sum(Bill.total))
             .join(Account, Account.id == Bill.account_id)
-            .where(Bill.period == period)
+            .where(Bill.period == period, Bill.kind == "regular")
             .group_by(Account.category)
             .order_by(Account.category)
         )
@@ -64,9 +69,18 @@ def period_summary(ctx: AppContext, *, actor: str | None, period: str) -> Period
         summary.by_state = {
             state: int(count)
             for state, count in session.execute(
-                select(Bill.state, func.count(Bill.id)).where(Bill.period == period).group_by(Bill.state)
+                select(Bill.state, func.count(Bill.id))
+                .where(Bill.period == period, Bill.kind == "regular")
+                .group_by(Bill.state)
             )
         }
+        adjustments, adjusted = session.execute(
+            select(func.count(Bill.id), func.sum(Bill.total)).where(
+                Bill.period == period, Bill.kind != "regular"
+            )
+        ).one()
+        summary.adjustments = int(adjustments)
+        summary.adjustments_total = Decimal(adjusted or 0).quantize(Decimal("0.01"))
         runs = [r for r in session.scalars(select(BillRun.id).where(BillRun.period == period))]
         reasons = Counter(
             session.scalars(select(BillRunIssue.reason).where(BillRunIssue.run_id.in_(runs or [-1])))

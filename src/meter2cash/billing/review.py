@@ -32,7 +32,9 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    delete,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -42,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from meter2cash.billing.bill_model import FACTOR, MONEY, QUANTITY, Bill, BillFinding, BillLine, BillReview
+from meter2cash.billing.bill_store import remove_drafts
 from meter2cash.billing.model import TariffVersion
 from meter2cash.billing.review_codes import ReviewSeverity
 from meter2cash.billing.review_policy import DEFAULT_REVIEW_POLICY, ReviewPolicy
@@ -61,13 +64,12 @@ from meter2cash.platform.errors import InputRefused, NotFound
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.platform.permissions import Action
 from meter2cash.platform.users import PermissionDenied
-from meter2cash.reading.model import ENERGY, BillingDeterminant, ReadingException, ReadingTask
+from meter2cash.reading.model import BILL_REJECTED, ENERGY, BillingDeterminant, ReadingException, ReadingTask
 from meter2cash.reading.plans import route_books
 from meter2cash.reading.schedule import BadPeriodLabel, parse_period
 from meter2cash.registry.model import Account, Meter, MeterInstall, RouteBook, ServicePoint, TariffAssignment
 
 BACK_TO = ("reading", "billing")
-BILL_REJECTED = "BILL_REJECTED"  # the reading exception code a rejected bill opens
 _CHUNK = 5000
 
 
@@ -547,12 +549,15 @@ def decide_bill(
             },
             reason=reason,
         )
-        return Decision(
+        decision = Decision(
             bill_id=bill.id,
             state=bill.state,
             back_to=None if approve else back_to,
             reading_exception_id=exception_id,
         )
+        if exception_id is not None:
+            _withdraw(session, bill_id=bill.id, determinant_id=bill.determinant_id)
+        return decision
 
 
 def _state_refusal(bill: Bill) -> str:
@@ -564,6 +569,20 @@ def _state_refusal(bill: Bill) -> str:
     return _("Only a flagged bill can be approved or rejected; bill {bill} is {state}.").format(
         bill=bill.id, state=bill.state
     )
+
+
+def _withdraw(session: Session, *, bill_id: int, determinant_id: int) -> None:
+    """A bill rejected back to reading is withdrawn with its determinant: the reading clerk
+    resolves the BILL_REJECTED exception (confirm, re-read or edit), ``m2c read close`` computes
+    the determinant again from the reading as it then stands, and ``m2c bill run`` prices a new
+    draft that is reviewed afresh. The decision itself stays in ``bill_review`` and the audit trail."""
+    session.flush()
+    remove_drafts(session, bill_ids=[bill_id])
+    still_used = session.scalar(
+        select(func.count()).select_from(Bill).where(Bill.determinant_id == determinant_id)
+    )
+    if not still_used:
+        session.execute(delete(BillingDeterminant).where(BillingDeterminant.id == determinant_id))
 
 
 def _back_to_reading(session: Session, *, bill: Bill, who: str, reason: str, today: date) -> int:

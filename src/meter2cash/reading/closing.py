@@ -29,7 +29,13 @@ from meter2cash.platform.permissions import Action
 from meter2cash.reading.determinants import Segment, determinant
 from meter2cash.reading.estimation import CannotEstimate, estimate_period, estimated_reading
 from meter2cash.reading.intake import install_on, tou_list, usage_history
-from meter2cash.reading.model import BillingDeterminant, MeterReading, ReadingException, ReadingTask
+from meter2cash.reading.model import (
+    BILL_REJECTED,
+    BillingDeterminant,
+    MeterReading,
+    ReadingException,
+    ReadingTask,
+)
 from meter2cash.reading.plans import route_books
 from meter2cash.reading.vee.check_sequence import missing_in_window
 from meter2cash.reading.vee.codes import QualityFlag
@@ -120,9 +126,23 @@ def close_period(ctx: AppContext, *, actor: str, period: str, route_book: str | 
                 )
             )
             cache = _BookCache.load(session, tasks=[t for t in tasks if t.account_id not in done])
+            sent_back = _sent_back(session, period=period, book=book)
             for account_id, account_tasks in by_account.items():
                 if account_id in done:
                     report.existing += 1
+                    continue
+                waiting = [sent_back[t.meter_id] for t in account_tasks if t.meter_id in sent_back]
+                if waiting:
+                    report.held.append(
+                        {
+                            "account_id": str(account_id),
+                            "meter_no": waiting[0][1],
+                            "reason": _(
+                                "the bill was rejected at review back to reading: resolve exception "
+                                "{exception} first"
+                            ).format(exception=waiting[0][0]),
+                        }
+                    )
                     continue
                 _close_account(
                     session,
@@ -151,6 +171,24 @@ def close_period(ctx: AppContext, *, actor: str, period: str, route_book: str | 
             },
         )
     return report
+
+
+def _sent_back(session: Session, *, period: str, book: RouteBook) -> dict[int, tuple[int, str]]:
+    """Meters of the book whose bill for the period was rejected back to reading and whose
+    BILL_REJECTED exception is not yet resolved: meter id → (exception id, meter number)."""
+    return {
+        meter_id: (exception_id, meter_no)
+        for exception_id, meter_id, meter_no in session.execute(
+            select(ReadingException.id, ReadingException.meter_id, Meter.meter_no)
+            .join(Meter, Meter.id == ReadingException.meter_id)
+            .where(
+                ReadingException.route_book_id == book.id,
+                ReadingException.period == period,
+                ReadingException.code == BILL_REJECTED,
+                ReadingException.state.in_(("open", "edit_pending")),
+            )
+        )
+    }
 
 
 class _Held(Exception):

@@ -131,6 +131,11 @@ class CollectionAttempt(Base):
     duration_ms: Mapped[int] = mapped_column(Integer)
 
 
+BILL_REJECTED = "BILL_REJECTED"
+"""The exception code a bill rejected at review back to reading opens (量费审核退回抄表). While it is
+open the account's period is held at closing; once resolved, closing recomputes the determinant."""
+
+
 class ReadingException(Base):
     """A failed check, queued by route book for a clerk (抄表异常)."""
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from correction_bureau import issued_bills
 from meter2cash.billing.bill_model import Bill, BillLine, Receivable
+from meter2cash.billing.bill_queries import period_summary
 from meter2cash.billing.correction_model import Correction, CorrectionBill
 from meter2cash.billing.correction_service import (
     CorrectionFourEyes,
@@ -24,6 +25,7 @@ from meter2cash.billing.correction_service import (
     propose_correction,
 )
 from meter2cash.platform.audit import AuditRecord
+from meter2cash.platform.clock import business_date
 from meter2cash.platform.context import AppContext
 from meter2cash.platform.db import unit_of_work
 from meter2cash.platform.errors import InputRefused, NotFound
@@ -233,3 +235,21 @@ def test_the_database_keeps_four_eyes_and_decided_corrections(ctx: AppContext) -
         session.execute(update(Correction).where(Correction.id == view.id).values(state="proposed"))
     with pytest.raises((IntegrityError, DBAPIError)), unit_of_work(ctx.sessions) as session:
         session.execute(CorrectionBill.__table__.delete())
+
+
+def test_the_period_summary_counts_adjustment_bills_apart_from_the_months_bills(ctx: AppContext) -> None:
+    bills = issued_bills(ctx)
+    view = propose(ctx, [bills["A0001", "2026-06"]])
+    today = business_date(ctx.clock.now())
+    month = f"{today.year:04d}-{today.month:02d}"  # an adjustment bill is dated in the month approved
+    before = period_summary(ctx, actor="reviewer", period=month)
+    decide_correction(ctx, actor="reviewer", correction_id=view.id, approve=True, reason="示数照片核实")
+    after = period_summary(ctx, actor="reviewer", period=month)
+    assert (after.bills, after.kwh, after.total, after.by_state) == (
+        before.bills,
+        before.kwh,
+        before.total,
+        before.by_state,
+    )
+    assert (before.adjustments, after.adjustments, after.adjustments_total) == (0, 1, Decimal("6.58"))
+    assert after.as_json()["adjustments"] == {"bills": 1, "total": "6.58"}

@@ -154,10 +154,17 @@ def user_list(as_json: bool = JsonFlag) -> None:
     with ctx.sessions() as session:
         users = list_users(session)
     if as_json:
-        print_json([
-            {"username": u.username, "name": u.display_name, "roles": u.roles.split(","), "active": u.active}
-            for u in users
-        ])
+        print_json(
+            [
+                {
+                    "username": u.username,
+                    "name": u.display_name,
+                    "roles": u.roles.split(","),
+                    "active": u.active,
+                }
+                for u in users
+            ]
+        )
         return
     table = Table("username", "name", "roles", "active")
     for u in users:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from meter2cash.billing.document_service import write_documents
 from meter2cash.interfaces.cli.common import (
@@ -22,6 +21,7 @@ from meter2cash.interfaces.cli.common import (
     context,
     err_console,
     print_json,
+    progress_bar,
 )
 from meter2cash.platform.i18n import gettext as _
 
@@ -50,41 +50,18 @@ def bill_document(
         _usage(_("--format must be pdf, html or both."), as_json=as_json)
     ctx = context()
     out_dir = output if output is not None else ctx.settings.data_dir / "documents" / period
-    with cli_errors(as_json=as_json):
-        if as_json or account is not None:
-            report = write_documents(
-                ctx,
-                actor=as_user,
-                period=period,
-                route_book=route_book,
-                account_no=account,
-                out_dir=out_dir,
-                formats=formats,
-            )
-        else:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as progress:
-                bar = progress.add_task(_("Writing bill documents"), total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(bar, completed=done, total=total)
-
-                report = write_documents(
-                    ctx,
-                    actor=as_user,
-                    period=period,
-                    route_book=route_book,
-                    account_no=account,
-                    out_dir=out_dir,
-                    formats=formats,
-                    progress=advance,
-                )
+    quiet = as_json or account is not None
+    with cli_errors(as_json=as_json), progress_bar(_("Writing bill documents"), hidden=quiet) as advance:
+        report = write_documents(
+            ctx,
+            actor=as_user,
+            period=period,
+            route_book=route_book,
+            account_no=account,
+            out_dir=out_dir,
+            formats=formats,
+            progress=advance,
+        )
     if as_json:
         print_json(report.as_json())
         return

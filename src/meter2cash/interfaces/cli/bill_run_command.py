@@ -5,7 +5,6 @@ account of the period whose determinants are closed into draft bills, with a pro
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from meter2cash.billing.bill_queries import bill_of, period_summary
@@ -16,8 +15,8 @@ from meter2cash.interfaces.cli.common import (
     cli_errors,
     console,
     context,
-    err_console,
     print_json,
+    progress_bar,
 )
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.registry.codes import ZH_NAMES
@@ -37,33 +36,15 @@ def bill_run(
     as_json: bool = JsonFlag,
 ) -> None:
     """电费计算 Price the period's closed determinants into draft bills."""
-    with cli_errors(as_json=as_json):
-        if as_json:
-            report = run_bills(
-                context(), actor=as_user, period=period, route_book=route_book, reprice=reprice
-            )
-        else:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as progress:
-                bar = progress.add_task(_("Pricing"), total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(bar, completed=done, total=total)
-
-                report = run_bills(
-                    context(),
-                    actor=as_user,
-                    period=period,
-                    route_book=route_book,
-                    reprice=reprice,
-                    progress=advance,
-                )
+    with cli_errors(as_json=as_json), progress_bar(_("Pricing"), hidden=as_json) as advance:
+        report = run_bills(
+            context(),
+            actor=as_user,
+            period=period,
+            route_book=route_book,
+            reprice=reprice,
+            progress=advance,
+        )
     if as_json:
         print_json(report.as_json())
         return

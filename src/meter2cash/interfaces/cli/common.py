@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from meter2cash.interfaces.bootstrap import default_context
 from meter2cash.platform.context import AppContext
@@ -71,3 +72,26 @@ def _fail(as_json: bool, kind: str, message: str, code: int) -> None:
     else:
         err_console.print(f"[bold red]{message}[/]", highlight=False)
     raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(description: str, *, hidden: bool = False) -> Iterator[Callable[[int, int], None] | None]:
+    """A transient progress bar on stderr for a long command; yields the ``(done, total)``
+    callback to hand to the use case, or None when ``hidden`` (``--json`` output stays clean)."""
+    if hidden:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        yield advance

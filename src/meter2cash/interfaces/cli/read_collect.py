@@ -5,7 +5,6 @@ readings, checked like every reading. ``--json`` prints `CollectionReport.as_dic
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from meter2cash.interfaces.cli.common import (
@@ -14,8 +13,8 @@ from meter2cash.interfaces.cli.common import (
     cli_errors,
     console,
     context,
-    err_console,
     print_json,
+    progress_bar,
 )
 from meter2cash.interfaces.cli.read_probe import ERROR_TEXT
 from meter2cash.platform.i18n import gettext as _
@@ -35,41 +34,17 @@ def read_collect(
     as_json: bool = JsonFlag,
 ) -> None:
     """自动抄表 Collect the period's unread meters over DL/T 645 through their gateways."""
-    with cli_errors(as_json=as_json):
-        if as_json:
-            report = collect_period(
-                context(),
-                actor=as_user or "",
-                period=period,
-                route_book=book,
-                concurrency=concurrency,
-                timeout_s=timeout,
-                retries=retries,
-            )
-        else:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-            ) as progress:
-                bar = progress.add_task(_("Collecting"), total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(bar, completed=done, total=total)
-
-                report = collect_period(
-                    context(),
-                    actor=as_user or "",
-                    period=period,
-                    route_book=book,
-                    concurrency=concurrency,
-                    timeout_s=timeout,
-                    retries=retries,
-                    on_progress=advance,
-                )
+    with cli_errors(as_json=as_json), progress_bar(_("Collecting"), hidden=as_json) as advance:
+        report = collect_period(
+            context(),
+            actor=as_user or "",
+            period=period,
+            route_book=book,
+            concurrency=concurrency,
+            timeout_s=timeout,
+            retries=retries,
+            on_progress=advance,
+        )
     if as_json:
         print_json(report.as_dict())
         return

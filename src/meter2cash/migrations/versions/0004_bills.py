@@ -73,9 +73,7 @@ def upgrade() -> None:
             name=op.f("ck_energy_split_period_ordered"),
         ),
         sa.CheckConstraint("kwh IS NULL OR kwh > 0", name=op.f("ck_energy_split_kwh_positive")),
-        sa.CheckConstraint(
-            "ratio IS NULL OR ratio > 0", name=op.f("ck_energy_split_ratio_positive")
-        ),
+        sa.CheckConstraint("ratio IS NULL OR ratio > 0", name=op.f("ck_energy_split_ratio_positive")),
         sa.ForeignKeyConstraint(
             ["account_id"], ["account.id"], name=op.f("fk_energy_split_account_id_account")
         ),
