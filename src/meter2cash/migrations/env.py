@@ -4,13 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import meter2cash.billing.bill_model
-import meter2cash.billing.correction_model
-import meter2cash.billing.model
-import meter2cash.platform.audit
-import meter2cash.platform.users
-import meter2cash.reading.model
-import meter2cash.registry.model  # noqa: F401  (every area's tables, for autogenerate)
 from meter2cash.platform.db import Base
 
 config = context.config

@@ -56,6 +56,7 @@ class Action(StrEnum):
     BILL_DOCUMENT = "bill.document"
     CORRECTION_PROPOSE = "correction.propose"
     CORRECTION_APPROVE = "correction.approve"
+    PORTAL_ENROL = "portal.enrol"  # give a customer a one-time portal activation code
 
 
 _ALL_STAFF = frozenset(Role)
@@ -84,6 +85,7 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.BILL_DOCUMENT: _ALL_STAFF,
     Action.CORRECTION_PROPOSE: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
     Action.CORRECTION_APPROVE: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
+    Action.PORTAL_ENROL: frozenset({Role.BILLING_CLERK, Role.CASHIER, Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     cjk_font: Path | None = None
     bureau_name: str = "示例供电公司"
     payment_instructions: str | None = None
+    secret_key: str | None = None  # signs web session cookies; made once in data_dir when unset
+    cookie_secure: bool = False  # send the session cookie over HTTPS only (set behind TLS)
+    session_hours: int = Field(default=8, ge=1, le=24 * 30)
 
     @field_validator("database_url")
     @classmethod
