@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-## Build the demo bureau in ./var (or $$M2C_DATA_DIR) and print its summary.
+## Build the demo bureau in ./var (or $$M2C_DATA_DIR), print its summary, then serve the web
+## console, portal and API on it (http://127.0.0.1:8000/ with a login for each role; Ctrl+C stops).
 demo: install
-	$(BIN)/m2c demo
+	$(BIN)/m2c demo --serve
 
 ## Lint, type-check, check the architecture, then run the whole suite on SQLite and PostgreSQL.
 test: install check

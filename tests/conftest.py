@@ -9,10 +9,8 @@ staff user per role: username = role value (``admin``, ``billing_clerk``, …), 
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,10 +24,10 @@ from meter2cash.platform.migrate import upgrade
 from meter2cash.platform.permissions import Role
 from meter2cash.platform.settings import Settings
 from meter2cash.platform.users import create_user
+from sqlite_copies import START, sqlite_context
 
 PG_URL = os.environ.get("M2C_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-START = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 
 
 def _seed_users(ctx: AppContext) -> None:
@@ -86,15 +84,7 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
     """A fresh, migrated database with one user per role, a fixed clock and a data dir."""
     if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "m2c.db"
-        shutil.copy(template, path)
-        url = f"sqlite:///{path}"
-        context = AppContext.create(
-            engine=make_engine(url),
-            clock=FixedClock(START),
-            settings=Settings(data_dir=tmp_path, database_url=url),
-        )
+        context = sqlite_context(request.getfixturevalue("sqlite_template"), tmp_path, start=START)
         yield context
         context.engine.dispose()
         return

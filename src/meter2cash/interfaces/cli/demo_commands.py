@@ -120,6 +120,11 @@ def demo(
         max=11,
         help="Run the monthly reading cycle (抄表) for the last N months of the history; 0 skips it.",
     ),
+    serve: bool = typer.Option(
+        False, "--serve", help="Then start the web console, portal and API on the demo bureau."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --serve: address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="With --serve: port to listen on."),
     as_user: str | None = AsUser,
     as_json: bool = JsonFlag,
 ) -> None:
@@ -158,6 +163,22 @@ def demo(
             _render_cycle(cycle)
         if billing is not None:
             _render_billing(billing)
+    if serve:
+        from meter2cash.interfaces.cli.serve_command import run_server
+
+        _render_web_logins(outcome, host=host, port=port)
+        run_server(ctx, host=host, port=port)
+
+
+def _render_web_logins(outcome: DemoOutcome, *, host: str, port: int) -> None:
+    """Where to open the demo in a browser, and a login for each role."""
+    console.print(
+        _("Open the demo in a browser: http://{host}:{port}/").format(host=host, port=port), style="bold"
+    )
+    logins = Table(_("Role"), _("User"), _("Password"), title=_("Staff console logins (for a demo only)"))
+    for username, role, password in outcome.users:
+        logins.add_row(f"{ROLE_NAMES_ZH[Role(role)]} {role}", username, password)
+    console.print(logins)
 
 
 def _reading_cycle(
