@@ -12,9 +12,8 @@ from meter2cash.platform.context import AppContext
 M2C = Path(sys.executable).parent / "m2c"
 
 
-def run_m2c(
-    ctx: AppContext, *args: str, user: str | None = None, input_text: str | None = None, lang: str = "zh_CN"
-) -> subprocess.CompletedProcess[str]:
+def m2c_env(ctx: AppContext, *, user: str | None = None, lang: str = "zh_CN") -> dict[str, str]:
+    """The environment of an ``m2c`` process on the test database (no M2C_* from outside)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("M2C_")}
     env["M2C_DATA_DIR"] = str(ctx.settings.data_dir)
     env["M2C_DATABASE_URL"] = str(ctx.settings.database_url)
@@ -22,6 +21,18 @@ def run_m2c(
     env["COLUMNS"] = "200"
     if user:
         env["M2C_USER"] = user
+    return env
+
+
+def run_m2c(
+    ctx: AppContext, *args: str, user: str | None = None, input_text: str | None = None, lang: str = "zh_CN"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(M2C), *args], env=env, capture_output=True, text=True, input=input_text, timeout=300, check=False
+        [str(M2C), *args],
+        env=m2c_env(ctx, user=user, lang=lang),
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=300,
+        check=False,
     )
