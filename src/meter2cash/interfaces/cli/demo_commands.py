@@ -143,6 +143,7 @@ def demo(
             outcome = build_demo(ctx, spec=spec, actor=as_user or ADMIN, progress=progress)
             cycle = _reading_cycle(ctx, spec=spec, months=cycle_months, progress=progress)
             billing = _billing(ctx, cycle=cycle, progress=progress)
+            customers = _portal_customers(ctx, billing=billing)
     except (OtherDemoExists, FreshRefused) as refused:
         if as_json:
             print_json({"error": "refused", "message": str(refused)})
@@ -155,6 +156,7 @@ def demo(
             | {
                 "reading_cycle": None if cycle is None else asdict(cycle),
                 "billing": None if billing is None else asdict(billing),
+                "portal_customers": [{"account_no": a, "password": p} for a, p in customers],
             }
         )
     else:
@@ -166,12 +168,23 @@ def demo(
     if serve:
         from meter2cash.interfaces.cli.serve_command import run_server
 
-        _render_web_logins(outcome, host=host, port=port)
+        _render_web_logins(outcome, customers=customers, host=host, port=port)
         run_server(ctx, host=host, port=port)
 
 
-def _render_web_logins(outcome: DemoOutcome, *, host: str, port: int) -> None:
-    """Where to open the demo in a browser, and a login for each role."""
+def _portal_customers(ctx: AppContext, *, billing: BillingOutcome | None) -> list[tuple[str, str]]:
+    """A few demo customers with issued bills, enrolled in the portal with known passwords."""
+    if billing is None:
+        return []
+    from meter2cash.demo.portal_demo import enrol_demo_customers
+
+    return enrol_demo_customers(ctx, actor=ADMIN)
+
+
+def _render_web_logins(
+    outcome: DemoOutcome, *, customers: list[tuple[str, str]], host: str, port: int
+) -> None:
+    """Where to open the demo in a browser, a login for each role and the portal's customers."""
     console.print(
         _("Open the demo in a browser: http://{host}:{port}/").format(host=host, port=port), style="bold"
     )
@@ -179,6 +192,14 @@ def _render_web_logins(outcome: DemoOutcome, *, host: str, port: int) -> None:
     for username, role, password in outcome.users:
         logins.add_row(f"{ROLE_NAMES_ZH[Role(role)]} {role}", username, password)
     console.print(logins)
+    if customers:
+        console.print(
+            _("Customer portal: http://{host}:{port}/portal/login").format(host=host, port=port), style="bold"
+        )
+        portal = Table(_("Account"), _("Password"), title=_("Customer portal logins (for a demo only)"))
+        for account_no, password in customers:
+            portal.add_row(account_no, password)
+        console.print(portal)
 
 
 def _reading_cycle(

@@ -17,15 +17,15 @@ from meter2cash.platform.permissions import Action, Role, allowed
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ROLES_KEY = "staff_roles"  # the roles at login, for showing the menu only; every page checks again
 
-# The console menu: (path, English message id, the action the page needs).
-CONSOLE_NAV: list[tuple[str, str, Action]] = [
-    ("/customers", N_("Customers"), Action.ARCHIVE_READ),
-    ("/reading", N_("Reading tasks"), Action.ARCHIVE_READ),
-    ("/exceptions", N_("Reading exceptions"), Action.READING_RESOLVE),
-    ("/tariffs", N_("Tariffs"), Action.BILL_READ),
-    ("/quote", N_("Quote"), Action.BILL_READ),
-    ("/bills", N_("Bills"), Action.BILL_READ),
-    ("/audit", N_("Audit trail"), Action.AUDIT_READ),
+# The console menu: (path, English message id, the actions any one of which opens the page).
+CONSOLE_NAV: list[tuple[str, str, tuple[Action, ...]]] = [
+    ("/customers", N_("Customers"), (Action.ARCHIVE_READ,)),
+    ("/reading", N_("Reading tasks"), (Action.ARCHIVE_READ,)),
+    ("/exceptions", N_("Reading exceptions"), (Action.READING_RESOLVE, Action.READING_APPROVE_EDIT)),
+    ("/tariffs", N_("Tariffs"), (Action.BILL_READ,)),
+    ("/quote", N_("Quote"), (Action.BILL_READ,)),
+    ("/bills", N_("Bills"), (Action.BILL_READ,)),
+    ("/audit", N_("Audit trail"), (Action.AUDIT_READ,)),
 ]
 
 
@@ -35,7 +35,11 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 def _nav(request: Request) -> list[tuple[str, str]]:
     roles = {Role(r) for r in request.session.get(ROLES_KEY, []) if r in Role._value2member_map_}
-    return [(href, label) for href, label, action in CONSOLE_NAV if allowed(roles=roles, action=action)]
+    return [
+        (href, label)
+        for href, label, actions in CONSOLE_NAV
+        if any(allowed(roles=roles, action=action) for action in actions)
+    ]
 
 
 def _context(request: Request) -> dict[str, Any]:

@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from meter2cash.interfaces.web.portal import home, login, reminders
+
 portal_router = APIRouter(include_in_schema=False)
+portal_router.include_router(login.router)
+portal_router.include_router(home.router)
+portal_router.include_router(reminders.router)
