@@ -24,3 +24,8 @@ def log_in(page: Page, base: str, username: str, password: str | None = None) ->
     page.fill("input[name=password]", password or f"password-{username}")
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def log_out(page: Page, base: str) -> None:
+    page.click("header form[action='/logout'] button")
+    page.wait_for_url(f"{base}/login")

@@ -7,7 +7,9 @@
       if (el.dataset.drawn) return;
       el.dataset.drawn = "1";
       var chart = echarts.init(el, null, { renderer: "svg" });
-      chart.setOption(JSON.parse(el.dataset.option));
+      var option = JSON.parse(el.dataset.option);
+      option.animation = false;  // drawn at once: steady on slow tablets and in screenshots
+      chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
