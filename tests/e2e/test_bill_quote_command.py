@@ -123,3 +123,21 @@ def test_binary_floats_in_the_case_stay_exact(tmp_path: Path) -> None:
     )
     output = json.loads(quote(case, tmp_path, "--json").stdout)
     assert {line["code"]: line["quantity"] for line in output["lines"]}["energy.tier2"] == "0.1"
+
+
+def test_an_absurdly_large_quantity_is_refused_not_crashed_on(tmp_path: Path) -> None:
+    case = tmp_path / "huge.json"
+    case.write_text(
+        json.dumps(
+            {
+                "tariff": "MX-RES-1",
+                "period": {"start": "2026-06-01", "end": "2026-07-01"},
+                "usage": {"kwh": "1E+30"},
+                "fixed_split": {"tariff": "MX-GEN-1", "ratio": "0.5"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = quote(case, tmp_path, "--json")
+    assert result.returncode == 3, result.stderr
+    assert "usage.kwh" in result.stdout and "Traceback" not in result.stderr

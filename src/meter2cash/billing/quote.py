@@ -26,6 +26,11 @@ from meter2cash.registry.codes import CustomerCategory
 Resolver = Callable[[str, date], Tariff | None]
 
 
+# No quantity of a quote (kWh, kvarh, kW, kVA, a ratio) reaches 10¹²: a larger one is a typing
+# error, and refusing it keeps every product within exact decimal arithmetic.
+MAX_QUANTITY = Decimal(10) ** 12
+
+
 @dataclass
 class _Reader:
     problems: list[Problem] = field(default_factory=list)
@@ -49,6 +54,9 @@ class _Reader:
             return None
         if value < 0:
             self.fail(f"{where}.{key}", "不能为负数 must not be negative", data[key])
+            return None
+        if value >= MAX_QUANTITY:
+            self.fail(f"{where}.{key}", "数值过大 too large (at most 10¹² − 1)", data[key])
             return None
         return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from meter2cash.interfaces.cli import token_commands
 from meter2cash.interfaces.cli.common import (
     EXIT_INTEGRITY,
     AsUser,
@@ -23,6 +24,8 @@ from meter2cash.platform.users import add_first_admin, create_user, list_users
 db_app = typer.Typer(help="Database schema (数据库).", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail (审计日志).", no_args_is_help=True)
 user_app = typer.Typer(help="Staff users and roles (用户与角色).", no_args_is_help=True)
+user_app.command("token-issue")(token_commands.token_issue)
+user_app.command("token-revoke")(token_commands.token_revoke)
 
 
 @db_app.command("upgrade")

@@ -25,7 +25,7 @@ def run_server(ctx: AppContext, *, host: str, port: int) -> None:
 
     app = create_app(ctx)
     console.print(
-        _("Meter2Cash at http://{host}:{port}/ (portal /portal/, API /api/v1/docs); Ctrl+C stops it.").format(
+        _("Meter2Cash at http://{host}:{port}/ (portal /portal/, API /api/v1); Ctrl+C stops it.").format(
             host=host, port=port
         ),
         highlight=False,

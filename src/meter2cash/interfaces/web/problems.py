@@ -110,7 +110,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return _answer(request, exc.status_code, detail or _("Request refused"), None)
+        answer = _answer(request, exc.status_code, detail or _("Request refused"), None)
+        for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
+            answer.headers[name] = value
+        return answer
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
