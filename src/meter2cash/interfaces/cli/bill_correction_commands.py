@@ -38,7 +38,7 @@ from meter2cash.billing.corrections import REASON_NAMES_ZH, CorrectionResult, Re
 from meter2cash.billing.pf_tables import official_tables
 from meter2cash.billing.pricing import qty_text
 from meter2cash.billing.tariff import Tariff
-from meter2cash.interfaces.cli.bill_quote import _read_case
+from meter2cash.interfaces.cli.bill_quote import read_case
 from meter2cash.interfaces.cli.common import AsUser, JsonFlag, cli_errors, console, context, print_json
 from meter2cash.platform.errors import InputRefused, Problem
 from meter2cash.platform.i18n import gettext as _
@@ -53,7 +53,7 @@ def bill_correction_quote(
 ) -> None:
     """退补试算 Compute a correction (refund or back-bill) from a JSON case, without a database."""
     with cli_errors(as_json=as_json):
-        data = _read_case(input_file)
+        data = read_case(input_file)
         tariffs = read_catalog(path=catalog) if catalog is not None else bundled_catalog()
 
         def resolve(code: str, on: date) -> Tariff | None:
@@ -160,7 +160,7 @@ def correction_propose(
             context(),
             actor=as_user,
             account_no=account,
-            case=_read_case(input_file),
+            case=read_case(input_file),
             bill_ids=_bill_ids(bills),
             reason_text=reason,
         )

@@ -35,7 +35,7 @@ def bill_quote(
 ) -> None:
     """电费试算 Price one case from a JSON file, without a database."""
     with cli_errors(as_json=as_json):
-        data = _read_case(input_file)
+        data = read_case(input_file)
         tariffs = read_catalog(path=catalog) if catalog is not None else bundled_catalog()
 
         def resolve(code: str, on: date) -> Tariff | None:
@@ -65,7 +65,7 @@ def bill_quote(
     console.print(_("Total {total} yuan").format(total=bill.total), highlight=False)
 
 
-def _read_case(path: Path) -> dict[str, object]:
+def read_case(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

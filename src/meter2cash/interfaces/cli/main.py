@@ -8,6 +8,7 @@ from meter2cash.interfaces.cli import (
     admin_commands,
     archive_commands,
     bill_commands,
+    collect_commands,
     demo_commands,
     meters_commands,
     portal_commands,
@@ -29,6 +30,7 @@ app.add_typer(archive_commands.app, name="archive")
 app.add_typer(read_commands.app, name="read")
 app.add_typer(meters_commands.app, name="meters")
 app.add_typer(bill_commands.app, name="bill")
+app.add_typer(collect_commands.app, name="collect")
 app.add_typer(tariff_commands.app, name="tariff")
 app.add_typer(portal_commands.app, name="portal")
 app.command("demo")(demo_commands.demo)
