@@ -24,7 +24,7 @@ from meter2cash.platform.migrate import upgrade
 from meter2cash.platform.permissions import Role
 from meter2cash.platform.settings import Settings
 from meter2cash.platform.users import create_user
-from sqlite_copies import START, sqlite_context
+from sqlite_copies import START, postgres_copy, sqlite_context
 
 PG_URL = os.environ.get("M2C_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -88,20 +88,5 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
         yield context
         context.engine.dispose()
         return
-    template_name: str = request.getfixturevalue("pg_template")
-    assert PG_URL is not None
-    name = f"m2c_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    context = AppContext.create(
-        engine=make_engine(url),
-        clock=FixedClock(START),
-        settings=Settings(data_dir=tmp_path, database_url=url),
-    )
-    yield context
-    context.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_copy(request.getfixturevalue("pg_template"), tmp_path) as context:
+        yield context
