@@ -112,7 +112,7 @@ def late_fee_item(
     *, category: str, arrear: Arrear, pay_date: date, policy: LateFeePolicy = DEFAULT_LATE_FEE_POLICY
 ) -> LateFeeItem:
     """The penalty of one overdue bill paid on ``pay_date`` (rules 1–3 above)."""
-    rates = _rates(policy, category)
+    rates = class_rates(policy, category)
     days = overdue_days(due_date=arrear.due_date, pay_date=pay_date)
     year = bill_year(bill=arrear.bill, due_date=arrear.due_date)
     year_end = date(year, 12, 31)
@@ -159,7 +159,7 @@ def late_fees(
     )
 
 
-def _rates(policy: LateFeePolicy, category: str) -> ClassRates:
+def class_rates(policy: LateFeePolicy, category: str) -> ClassRates:
     try:
         return policy.rates(category)
     except KeyError:

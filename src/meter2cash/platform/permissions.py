@@ -57,9 +57,28 @@ class Action(StrEnum):
     CORRECTION_PROPOSE = "correction.propose"
     CORRECTION_APPROVE = "correction.approve"
     PORTAL_ENROL = "portal.enrol"  # give a customer a one-time portal activation code
+    LEDGER_READ = "ledger.read"  # balances, statements, arrears, collection KPIs
+    LEDGER_POST = "ledger.post"  # post issued bills to the ledger, accrue late fees
+    PAYMENT_TAKE = "payment.take"  # 收费: counter, bank files, 代收 API
+    PAYMENT_REVERSE_REQUEST = "payment.reverse_request"  # 冲正 request
+    PAYMENT_REVERSE_APPROVE = "payment.reverse_approve"  # supervisor approves a 冲正
+    LATE_FEE_WAIVE_REQUEST = "late_fee.waive_request"
+    LATE_FEE_WAIVE_APPROVE = "late_fee.waive_approve"
+    WRITE_OFF_REQUEST = "write_off.request"  # 坏账核销
+    WRITE_OFF_APPROVE = "write_off.approve"
+    COLLECTION_CLOSE = "collection.close"  # close a collection month
+    BANK_FILE = "bank.file"  # export debit files, import results and statements
+    RECONCILE_RESOLVE = "reconcile.resolve"  # resolve a reconciliation difference
+    DUNNING_RUN = "dunning.run"  # 催费: run the dunning policy, send the outbox
+    DISCONNECT_PROPOSE = "disconnect.propose"  # 停电: propose, send notices
+    DISCONNECT_APPROVE = "disconnect.approve"  # supervisor approves a disconnection
+    DISCONNECT_EXECUTE = "disconnect.execute"  # trip / close a meter, field work orders
+    PREPAID_VEND = "prepaid.vend"  # IC card vend (售电)
+    PREPAID_RUN = "prepaid.run"  # 费控: daily balance estimate, alerts, trips
 
 
 _ALL_STAFF = frozenset(Role)
+_SUPERVISORS = frozenset({Role.MANAGER, Role.ADMIN})  # 主管: approve reversals, waivers, write-offs, cuts
 
 GRANTS: dict[Action, frozenset[Role]] = {
     Action.ARCHIVE_READ: _ALL_STAFF,
@@ -86,6 +105,24 @@ GRANTS: dict[Action, frozenset[Role]] = {
     Action.CORRECTION_PROPOSE: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
     Action.CORRECTION_APPROVE: frozenset({Role.REVIEWER, Role.MANAGER, Role.ADMIN}),
     Action.PORTAL_ENROL: frozenset({Role.BILLING_CLERK, Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.LEDGER_READ: _ALL_STAFF,
+    Action.LEDGER_POST: frozenset({Role.BILLING_CLERK, Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.PAYMENT_TAKE: frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.PAYMENT_REVERSE_REQUEST: frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.PAYMENT_REVERSE_APPROVE: _SUPERVISORS,
+    Action.LATE_FEE_WAIVE_REQUEST: frozenset({Role.CASHIER, Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.LATE_FEE_WAIVE_APPROVE: _SUPERVISORS,
+    Action.WRITE_OFF_REQUEST: frozenset({Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.WRITE_OFF_APPROVE: _SUPERVISORS,
+    Action.COLLECTION_CLOSE: _SUPERVISORS,
+    Action.BANK_FILE: frozenset({Role.CASHIER, Role.BILLING_CLERK, Role.MANAGER, Role.ADMIN}),
+    Action.RECONCILE_RESOLVE: _SUPERVISORS,
+    Action.DUNNING_RUN: frozenset({Role.BILLING_CLERK, Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.DISCONNECT_PROPOSE: frozenset({Role.BILLING_CLERK, Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.DISCONNECT_APPROVE: _SUPERVISORS,
+    Action.DISCONNECT_EXECUTE: frozenset({Role.METER_READER, Role.INSPECTOR, Role.MANAGER, Role.ADMIN}),
+    Action.PREPAID_VEND: frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN}),
+    Action.PREPAID_RUN: frozenset({Role.BILLING_CLERK, Role.CASHIER, Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # signs web session cookies; made once in data_dir when unset
     cookie_secure: bool = False  # send the session cookie over HTTPS only (set behind TLS)
     session_hours: int = Field(default=8, ge=1, le=24 * 30)
+    collection_policy: Path | None = None  # the collection policy YAML; the shipped one when unset
+    late_fee_policy: Path | None = None  # the late-fee policy YAML; the shipped one when unset
 
     @field_validator("database_url")
     @classmethod

@@ -19,13 +19,14 @@ from rich.table import Table
 
 from meter2cash.collection.late_fee_case import late_fees_json, quote_late_fees
 from meter2cash.collection.late_fee_policy import LateFeePolicy, bundled_late_fee_policy, policy_from_yaml
+from meter2cash.interfaces.cli import collect_ledger_commands
 from meter2cash.interfaces.cli.bill_quote import read_case
 from meter2cash.interfaces.cli.common import JsonFlag, cli_errors, console, print_json
 from meter2cash.platform.errors import InputRefused
 from meter2cash.platform.i18n import gettext as _
 from meter2cash.platform.money import fen_text
 
-app = typer.Typer(help="Collection (收费) calculators.", no_args_is_help=True)
+app = typer.Typer(help="Collection (收费): payments, the ledger, late fees.", no_args_is_help=True)
 
 
 @app.command("late-fee")
@@ -66,3 +67,6 @@ def _policy(path: Path | None) -> LateFeePolicy:
     except OSError as error:
         raise InputRefused(_("Cannot read {path}: {error}").format(path=path, error=error.strerror)) from None
     return policy_from_yaml(text=text, source=str(path))
+
+
+collect_ledger_commands.register(app)
