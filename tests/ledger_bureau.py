@@ -36,8 +36,15 @@ def issue(
         determinant_id = session.scalar(
             insert(BillingDeterminant)
             .values(
-                account_id=account_id, period=period, start_on=start, end_on=issued, days=30,
-                kwh_total=Decimal(100), quality="actual", detail="{}", computed_by="billing_clerk",
+                account_id=account_id,
+                period=period,
+                start_on=start,
+                end_on=issued,
+                days=30,
+                kwh_total=Decimal(100),
+                quality="actual",
+                detail="{}",
+                computed_by="billing_clerk",
             )
             .returning(BillingDeterminant.id)
         )
@@ -45,17 +52,36 @@ def issue(
         bill_id = session.scalar(
             insert(Bill)
             .values(
-                account_id=account_id, period=period, kind="regular", state="issued", run_id=run_id,
-                determinant_id=determinant_id, tariff_version="test", start_on=start, end_on=issued,
-                kwh=Decimal(100), total=Decimal(amount), quality="actual", computed_by="billing_clerk",
-                computed_at="t", bill_no=bill_no, issued_on=issued, issued_by="billing_clerk", due_on=due_on,
+                account_id=account_id,
+                period=period,
+                kind="regular",
+                state="issued",
+                run_id=run_id,
+                determinant_id=determinant_id,
+                tariff_version="test",
+                start_on=start,
+                end_on=issued,
+                kwh=Decimal(100),
+                total=Decimal(amount),
+                quality="actual",
+                computed_by="billing_clerk",
+                computed_at="t",
+                bill_no=bill_no,
+                issued_on=issued,
+                issued_by="billing_clerk",
+                due_on=due_on,
             )
             .returning(Bill.id)
         )
         session.execute(
             insert(Receivable).values(
-                bill_id=bill_id, account_id=account_id, bill_no=bill_no, period=period,
-                amount=Decimal(amount), issued_on=issued, due_on=due_on,
+                bill_id=bill_id,
+                account_id=account_id,
+                bill_no=bill_no,
+                period=period,
+                amount=Decimal(amount),
+                issued_on=issued,
+                due_on=due_on,
             )
         )
     return bill_no

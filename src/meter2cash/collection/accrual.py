@@ -57,7 +57,7 @@ def accrue_late_fees(
         return report
     ids = [row[0].id for row in overdue]
     steps = _principal_steps(session, receivable_ids=ids, through=through)
-    charged = _charged(session, receivable_ids=ids)
+    charged, counts = _charged(session, receivable_ids=ids)
     for receivable, category in overdue:
         balances = steps.get(receivable.id, [])
         priced = accrued_late_fee(
@@ -75,7 +75,7 @@ def accrue_late_fees(
         txn_id = post(
             session,
             kind="late_fee",
-            source=f"late_fee:{receivable.bill_no}:{through.isoformat()}",
+            source=f"late_fee:{receivable.bill_no}:{through.isoformat()}:{counts.get(receivable.id, 0) + 1}",
             business_day=through,
             at=at,
             actor=actor,
@@ -128,18 +128,19 @@ def _overdue_receivables(
 def _principal_steps(
     session: Session, *, receivable_ids: list[int], through: date
 ) -> dict[int, list[Balance]]:
-    """For each bill, the principal owed from each day on: a posting counts from its day, a payment
-    (a credit) from the day after it."""
+    """For each bill, the principal owed from each day on: the bill's posting counts from its day;
+    every later movement (a payment, its reversal, a write-off) from the day after it, as money paid
+    on a day counts as owed that whole day."""
     changes: dict[int, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for start in range(0, len(receivable_ids), 5000):
         chunk = receivable_ids[start : start + 5000]
         rows = session.execute(
-            select(LedgerEntry.receivable_id, LedgerTxn.business_day, LedgerEntry.amount)
+            select(LedgerEntry.receivable_id, LedgerTxn.business_day, LedgerTxn.kind, LedgerEntry.amount)
             .join(LedgerTxn, LedgerTxn.id == LedgerEntry.txn_id)
             .where(LedgerEntry.receivable_id.in_(chunk), LedgerEntry.gl == gl.RECEIVABLE)
         ).all()
-        for receivable_id, day, amount in rows:
-            effective = day if amount > 0 else day + timedelta(days=1)
+        for receivable_id, day, kind, amount in rows:
+            effective = day if kind == "bill" else day + timedelta(days=1)
             if effective <= through and receivable_id is not None:
                 changes[receivable_id][effective] += amount
     steps: dict[int, list[Balance]] = {}
@@ -153,14 +154,18 @@ def _principal_steps(
     return steps
 
 
-def _charged(session: Session, *, receivable_ids: list[int]) -> dict[int, Decimal]:
+def _charged(session: Session, *, receivable_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, int]]:
+    """What each bill has been charged in late fees so far, and in how many charges."""
     charged: dict[int, Decimal] = {}
+    counts: dict[int, int] = {}
     for start in range(0, len(receivable_ids), 5000):
         chunk = receivable_ids[start : start + 5000]
         rows = session.execute(
-            select(LateFeeCharge.receivable_id, func.sum(LateFeeCharge.amount))
+            select(LateFeeCharge.receivable_id, func.sum(LateFeeCharge.amount), func.count())
             .where(LateFeeCharge.receivable_id.in_(chunk))
             .group_by(LateFeeCharge.receivable_id)
         ).all()
-        charged.update({receivable_id: amount for receivable_id, amount in rows})
-    return charged
+        for receivable_id, amount, count in rows:
+            charged[receivable_id] = amount
+            counts[receivable_id] = count
+    return charged, counts

@@ -46,6 +46,11 @@ class PaymentRefused(InputRefused):
     """A payment that cannot be taken; nothing was written. The message says why."""
 
 
+class DuplicatePayment(PaymentRefused):
+    """An idempotency key or channel reference already used by a payment of another account or
+    amount (the API answers 409 Conflict)."""
+
+
 @dataclass(frozen=True)
 class PaymentRequest:
     account_no: str
@@ -283,7 +288,7 @@ def replay_payment(
     session: Session, *, existing: Payment, request: PaymentRequest, account: Account
 ) -> PaymentResult:
     if existing.account_id != account.id or existing.amount != request.amount:
-        raise PaymentRefused(
+        raise DuplicatePayment(
             _(
                 "Duplicate payment: key or reference already used by payment {id} ({amount} yuan) with a "
                 "different account or amount; nothing was posted."

@@ -73,10 +73,7 @@ def request_reversal(ctx: AppContext, *, actor: str | None, payment: str, reason
     today = business_date(now)
     with use_case(ctx, actor=actor, action=Action.PAYMENT_REVERSE_REQUEST) as (session, who):
         paid = _payment(session, payment=payment)
-        if (
-            collection_policy(ctx.settings).reversal_same_day_only
-            and paid.received_on != today
-        ):
+        if collection_policy(ctx.settings).reversal_same_day_only and paid.received_on != today:
             raise PaymentRefused(
                 _(
                     "Payment {id} was received on {day}; only a payment received today can be reversed."
@@ -135,7 +132,7 @@ def decide_reversal(
                 for entry in session.scalars(
                     select(LedgerEntry)
                     .join(LedgerTxn, LedgerTxn.id == LedgerEntry.txn_id)
-                    .where(LedgerTxn.source == f"payment:{paid.id}")
+                    .where(LedgerEntry.payment_id == paid.id, LedgerTxn.kind == "payment")
                     .order_by(LedgerEntry.id)
                 )
             ]

@@ -28,16 +28,26 @@ DAY = date(2026, 3, 1)
 
 def test_posting_lines_that_do_not_sum_to_zero_is_refused_before_anything_is_written(ctx: AppContext) -> None:
     with pytest.raises(Unbalanced), unit_of_work(ctx.sessions) as session:
-        post(session, kind="test", source="t1", business_day=DAY, at=AT, actor="admin",
-             lines=[Line(gl.CASH, Decimal("1.00")), Line(gl.LATE_FEE_INCOME, Decimal("-0.99"))])
+        post(
+            session,
+            kind="test",
+            source="t1",
+            business_day=DAY,
+            at=AT,
+            actor="admin",
+            lines=[Line(gl.CASH, Decimal("1.00")), Line(gl.LATE_FEE_INCOME, Decimal("-0.99"))],
+        )
     with unit_of_work(ctx.sessions) as session:
         assert session.scalar(select(LedgerTxn.id)) is None
 
 
-def test_an_unbalanced_transaction_written_behind_the_posting_code_is_refused_at_commit(ctx: AppContext) -> None:
+def test_an_unbalanced_transaction_written_behind_the_posting_code_is_refused_at_commit(
+    ctx: AppContext,
+) -> None:
     with pytest.raises((Unbalanced, DBAPIError)), unit_of_work(ctx.sessions) as session:
         txn_id = session.scalar(
-            insert(LedgerTxn).values(kind="test", source="raw", business_day=DAY, posted_at=AT, actor="admin")
+            insert(LedgerTxn)
+            .values(kind="test", source="raw", business_day=DAY, posted_at=AT, actor="admin")
             .returning(LedgerTxn.id)
         )
         session.execute(insert(LedgerEntry).values(txn_id=txn_id, gl=gl.CASH, amount=Decimal("5.00")))
@@ -50,26 +60,46 @@ def test_a_raw_unbalanced_insert_is_refused_by_postgresql_itself(ctx: AppContext
     if ctx.engine.dialect.name != "postgresql":
         pytest.skip("SQLite relies on the unit of work's check")
     with pytest.raises(DBAPIError, match="ledger_unbalanced"), ctx.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO ledger_txn (id, kind, source, business_day, posted_at, actor) "
-            "VALUES (9001, 'test', 'raw-sql', '2026-03-01', now(), 'x')"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO ledger_txn (id, kind, source, business_day, posted_at, actor) "
+                "VALUES (9001, 'test', 'raw-sql', '2026-03-01', now(), 'x')"
+            )
+        )
         connection.execute(text("INSERT INTO ledger_entry (txn_id, gl, amount) VALUES (9001, 'cash', 5.00)"))
 
 
 def test_ledger_lines_cannot_be_changed_or_deleted(ctx: AppContext) -> None:
     with unit_of_work(ctx.sessions) as session:
-        post(session, kind="test", source="t2", business_day=DAY, at=AT, actor="admin",
-             lines=[Line(gl.CASH, Decimal("1.00")), Line(gl.LATE_FEE_INCOME, Decimal("-1.00"))])
-    for statement in ("UPDATE ledger_entry SET amount = 2", "DELETE FROM ledger_entry", "DELETE FROM ledger_txn"):
+        post(
+            session,
+            kind="test",
+            source="t2",
+            business_day=DAY,
+            at=AT,
+            actor="admin",
+            lines=[Line(gl.CASH, Decimal("1.00")), Line(gl.LATE_FEE_INCOME, Decimal("-1.00"))],
+        )
+    for statement in (
+        "UPDATE ledger_entry SET amount = 2",
+        "DELETE FROM ledger_entry",
+        "DELETE FROM ledger_txn",
+    ):
         with pytest.raises(DBAPIError, match="immutable"), ctx.engine.begin() as connection:
             connection.execute(text(statement))
 
 
 def test_lines_cannot_be_added_later_to_a_committed_transaction(ctx: AppContext) -> None:
     with unit_of_work(ctx.sessions) as session:
-        txn_id = post(session, kind="test", source="t3", business_day=DAY, at=AT, actor="admin",
-                      lines=[Line(gl.CASH, Decimal("1.00")), Line(gl.LATE_FEE_INCOME, Decimal("-1.00"))])
+        txn_id = post(
+            session,
+            kind="test",
+            source="t3",
+            business_day=DAY,
+            at=AT,
+            actor="admin",
+            lines=[Line(gl.CASH, Decimal("1.00")), Line(gl.LATE_FEE_INCOME, Decimal("-1.00"))],
+        )
     with pytest.raises((Unbalanced, DBAPIError)), unit_of_work(ctx.sessions) as session:
         session.execute(insert(LedgerEntry).values(txn_id=txn_id, gl=gl.CASH, amount=Decimal("9.00")))
         session.info.setdefault("m2c_ledger_txns", set()).add(txn_id)
@@ -84,11 +114,20 @@ def test_concurrent_payments_on_one_account_never_settle_the_same_debt_twice(ctx
     def pay(n: int) -> None:
         try:
             start.wait()
-            take_payment(ctx, actor="cashier", request=PaymentRequest(
-                account_no="A0001", amount=Decimal("40.00"), channel=gl.Channel.COUNTER, method=gl.Method.CASH,
-                source="counter", paid_on=DAY, idempotency_key=f"c{n}",
-            ))
-        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            take_payment(
+                ctx,
+                actor="cashier",
+                request=PaymentRequest(
+                    account_no="A0001",
+                    amount=Decimal("40.00"),
+                    channel=gl.Channel.COUNTER,
+                    method=gl.Method.CASH,
+                    source="counter",
+                    paid_on=DAY,
+                    idempotency_key=f"c{n}",
+                ),
+            )
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=pay, args=(n,)) for n in range(4)]

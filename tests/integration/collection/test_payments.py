@@ -3,6 +3,7 @@ refusals, reversal with approval, waivers and write-offs, and a ledger that alwa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,7 +25,16 @@ from meter2cash.platform.audit import verify_chain
 from meter2cash.platform.context import AppContext
 from meter2cash.platform.db import unit_of_work
 from meter2cash.platform.errors import NotFound
+from meter2cash.platform.i18n import use_lang
 from meter2cash.platform.users import PermissionDenied
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Refusals are matched on their English message ids; the Chinese wording is checked once below."""
+    with use_lang("en"):
+        yield
+
 
 TODAY = date(2026, 3, 1)  # the test clock's business day
 
@@ -54,7 +64,9 @@ def bureau(ctx: AppContext) -> AppContext:
     return ctx
 
 
-def test_a_counter_payment_settles_the_oldest_bill_first_and_gets_a_numbered_receipt(bureau: AppContext) -> None:
+def test_a_counter_payment_settles_the_oldest_bill_first_and_gets_a_numbered_receipt(
+    bureau: AppContext,
+) -> None:
     issue(bureau, account_no="A0001", period="2026-01", amount="120.00", due_on=date(2026, 3, 10))
     issue(bureau, account_no="A0001", period="2026-02", amount="80.00", due_on=date(2026, 3, 20))
     result = take_payment(bureau, actor="cashier", request=counter("A0001", "150.00", key="k1"))
@@ -77,12 +89,17 @@ def test_a_late_payment_first_charges_the_late_fee_to_the_payment_day(bureau: Ap
     issue(bureau, account_no="A0001", period="2026-01", amount="200.00", due_on=date(2026, 2, 10))
     result = take_payment(bureau, actor="cashier", request=counter("A0001", "203.80", key="late"))
     assert result.late_fees_charged == Decimal("3.80")
-    assert [(p["kind"], p["amount"]) for p in result.applied] == [("late_fee", "3.80"), ("principal", "200.00")]
+    assert [(p["kind"], p["amount"]) for p in result.applied] == [
+        ("late_fee", "3.80"),
+        ("principal", "200.00"),
+    ]
     assert result.balance_after["owed"] == "0.00"
     assert assert_balanced(bureau)[gl.LATE_FEE_INCOME] == Decimal("-3.80")
 
 
-def test_a_partial_payment_leaves_the_rest_owed_and_an_overpayment_becomes_prepayment(bureau: AppContext) -> None:
+def test_a_partial_payment_leaves_the_rest_owed_and_an_overpayment_becomes_prepayment(
+    bureau: AppContext,
+) -> None:
     issue(bureau, account_no="A0002", period="2026-01", amount="100.00", due_on=date(2026, 3, 10))
     partial = take_payment(bureau, actor="cashier", request=counter("A0002", "40.00", key="p1"))
     assert partial.balance_after["principal"] == "60.00"
@@ -95,18 +112,28 @@ def test_a_partial_payment_leaves_the_rest_owed_and_an_overpayment_becomes_prepa
     view = account_view(bureau, actor="cashier", account_no="A0002")
     assert view.balance.owed == Decimal("15.50")
     assert view.bills == [
-        {"bill_no": "T2026-02-A0002", "due_on": "2026-03-25", "principal": "15.50", "late_fee": "0.00",
-         "period": "2026-02", "total": "15.50"}
+        {
+            "bill_no": "T2026-02-A0002",
+            "due_on": "2026-03-25",
+            "principal": "15.50",
+            "late_fee": "0.00",
+            "period": "2026-02",
+            "total": "15.50",
+        }
     ]
     assert_balanced(bureau)
 
 
-def test_a_retried_payment_posts_once_and_a_reused_key_with_another_amount_is_refused(bureau: AppContext) -> None:
+def test_a_retried_payment_posts_once_and_a_reused_key_with_another_amount_is_refused(
+    bureau: AppContext,
+) -> None:
     issue(bureau, account_no="A0001", period="2026-01", amount="100.00", due_on=date(2026, 3, 10))
     first = take_payment(bureau, actor="cashier", request=counter("A0001", "60.00", key="same"))
     again = take_payment(bureau, actor="cashier", request=counter("A0001", "60.00", key="same"))
     assert again.replayed and again.payment_id == first.payment_id
     with pytest.raises(PaymentRefused, match="Duplicate"):
+        take_payment(bureau, actor="cashier", request=counter("A0001", "70.00", key="same"))
+    with use_lang("zh_CN"), pytest.raises(PaymentRefused, match="重复缴费"):
         take_payment(bureau, actor="cashier", request=counter("A0001", "61.00", key="same"))
     with unit_of_work(bureau.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 1
@@ -135,8 +162,13 @@ def test_a_payment_for_an_unknown_account_or_from_an_unknown_bank_is_refused(bur
     with pytest.raises(NotFound, match="A9999"):
         take_payment(bureau, actor="cashier", request=counter("A9999", "10.00", key="u"))
     bank = PaymentRequest(
-        account_no="A0001", amount=Decimal("10.00"), channel=gl.Channel.BANK_WITHHOLDING, method=gl.Method.DEBIT,
-        source="NOBANK", paid_on=TODAY, channel_ref="B1",
+        account_no="A0001",
+        amount=Decimal("10.00"),
+        channel=gl.Channel.BANK_WITHHOLDING,
+        method=gl.Method.DEBIT,
+        source="NOBANK",
+        paid_on=TODAY,
+        channel_ref="B1",
     )
     with pytest.raises(PaymentRefused, match="NOBANK"):
         take_payment(bureau, actor="cashier", request=bank)
@@ -145,7 +177,9 @@ def test_a_payment_for_an_unknown_account_or_from_an_unknown_bank_is_refused(bur
 def test_a_payment_dated_in_a_closed_collection_month_is_refused(bureau: AppContext) -> None:
     close_month(bureau, actor="manager", period="2026-02")
     with pytest.raises(PaymentRefused, match="closed"):
-        take_payment(bureau, actor="cashier", request=counter("A0001", "10.00", key="c", paid_on=date(2026, 2, 27)))
+        take_payment(
+            bureau, actor="cashier", request=counter("A0001", "10.00", key="c", paid_on=date(2026, 2, 27))
+        )
 
 
 def test_only_a_cashier_or_supervisor_may_take_money(bureau: AppContext) -> None:
@@ -208,21 +242,40 @@ def test_waivers_and_write_offs_need_a_different_supervisor_and_move_the_ledger(
     issue(bureau, account_no="A0001", period="2026-01", amount="300.00", due_on=date(2026, 2, 1))
     accrue_month_end(bureau, actor="billing_clerk", through=date(2026, 2, 28))  # 27 days × 0.30 = 8.10
     waiver = request_adjustment(
-        bureau, actor="cashier", kind=Kind.WAIVER, bill_no="T2026-01-A0001", amount=Decimal("8.10"), reason="困难户"
+        bureau,
+        actor="cashier",
+        kind=Kind.WAIVER,
+        bill_no="T2026-01-A0001",
+        amount=Decimal("8.10"),
+        reason="困难户",
     )
     with pytest.raises(PermissionDenied):
-        decide_adjustment(bureau, actor="cashier", kind=Kind.WAIVER, request_id=waiver.id, approve=True, note="x")
-    decide_adjustment(bureau, actor="manager", kind=Kind.WAIVER, request_id=waiver.id, approve=True, note="批准")
+        decide_adjustment(
+            bureau, actor="cashier", kind=Kind.WAIVER, request_id=waiver.id, approve=True, note="x"
+        )
+    decide_adjustment(
+        bureau, actor="manager", kind=Kind.WAIVER, request_id=waiver.id, approve=True, note="批准"
+    )
     with pytest.raises(PaymentRefused, match="cannot be forgiven"):
         request_adjustment(
-            bureau, actor="billing_clerk", kind=Kind.WRITE_OFF, bill_no="T2026-01-A0001", amount=Decimal("300.01"),
+            bureau,
+            actor="billing_clerk",
+            kind=Kind.WRITE_OFF,
+            bill_no="T2026-01-A0001",
+            amount=Decimal("300.01"),
             reason="户主失联",
         )
     write_off = request_adjustment(
-        bureau, actor="billing_clerk", kind=Kind.WRITE_OFF, bill_no="T2026-01-A0001", amount=Decimal("300.00"),
+        bureau,
+        actor="billing_clerk",
+        kind=Kind.WRITE_OFF,
+        bill_no="T2026-01-A0001",
+        amount=Decimal("300.00"),
         reason="户主失联",
     )
-    decide_adjustment(bureau, actor="admin", kind=Kind.WRITE_OFF, request_id=write_off.id, approve=True, note="核销")
+    decide_adjustment(
+        bureau, actor="admin", kind=Kind.WRITE_OFF, request_id=write_off.id, approve=True, note="核销"
+    )
     balances = assert_balanced(bureau)
     assert balances[gl.WRITE_OFF] == Decimal("300.00")
     assert balances[gl.LATE_FEE_RECEIVABLE] == Decimal("0.00")

@@ -61,6 +61,10 @@ BAD_INPUT: dict[str, Call] = {
     "GET /api/v1/bills/{bill_id}/document.html": Call(path={"bill_id": "-1"}),
     "GET /api/v1/kpis/reading": Call(params={"period": "2026/06"}),
     "GET /api/v1/kpis/billing": Call(params={"period": "2026-00"}),
+    "POST /api/v1/payments": Call(
+        body={"account_no": "A0001", "amount": 10, "agent": "wechat", "agent_ref": "R1"}  # a JSON number
+    ),
+    "GET /api/v1/accounts/{account_no}/balance": Call(path={"account_no": "A%00"}),
 }
 
 

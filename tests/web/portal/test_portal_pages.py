@@ -25,7 +25,7 @@ def test_a_customer_sees_their_balance_and_only_their_own_bills(ctx: AppContext)
     assert page.status_code == 200
     assert "A0001" in page.text and numbers["A0001"] in page.text
     assert numbers["A0002"] not in page.text and numbers["A0003"] not in page.text
-    assert "已发行应收电费" in page.text and "暂不显示缴费记录" in page.text
+    assert "已发行应收电费" in page.text and "未扣除缴费" in page.text
     assert 'class="chart" data-option=' in page.text
     amount = page.text.split('<div class="kpi">', 1)[1].split("元", 1)[0].strip()
     assert amount.count(".") == 1 and len(amount.split(".")[1]) == 2  # exact 元, two decimals

@@ -68,6 +68,9 @@ def register(app: typer.Typer) -> None:
         app.command(f"{name}-approve")(_decide_command(kind, approve=True))
         app.command(f"{name}-reject")(_decide_command(kind, approve=False))
     app.command("trial-balance")(collect_trial_balance)
+    from meter2cash.interfaces.cli.collect_kpi_command import collect_kpis
+
+    app.command("kpis")(collect_kpis)
 
 
 def collect_post(as_user: str | None = AsUser, as_json: bool = JsonFlag) -> None:

@@ -25,6 +25,7 @@ CONSOLE_NAV: list[tuple[str, str, tuple[Action, ...]]] = [
     ("/tariffs", N_("Tariffs"), (Action.BILL_READ,)),
     ("/quote", N_("Quote"), (Action.BILL_READ,)),
     ("/bills", N_("Bills"), (Action.BILL_READ,)),
+    ("/counter", N_("Counter"), (Action.PAYMENT_TAKE, Action.PAYMENT_REVERSE_APPROVE)),
     ("/audit", N_("Audit trail"), (Action.AUDIT_READ,)),
 ]
 

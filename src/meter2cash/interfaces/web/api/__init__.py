@@ -16,6 +16,7 @@ from meter2cash.interfaces.web.api import (
     documents,
     kpis,
     me,
+    payments,
     quotes,
     reading,
     reading_decisions,
@@ -38,6 +39,7 @@ for _area in (
     bills,
     documents,
     kpis,
+    payments,
 ):
     api_router.include_router(_area.router)
 document_required_actions(api_router)

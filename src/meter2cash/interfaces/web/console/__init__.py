@@ -2,8 +2,9 @@
 
 One module per screen, each a router: the dashboard, Customer 360, reading tasks, the exception
 queue, the tariff catalog, the quote tool, bills (summary, review queue, issue), one bill and its
-document, and the audit trail. Pages ask ``requires(Action)`` as the CLI's services do, and every
-write calls the service the matching ``m2c`` command calls (docs/web-console.md)."""
+document, the audit trail, and the counter (坐收柜台) with its receipts and reversals. Pages ask
+``requires(Action)`` as the CLI's services do, and every write calls the service the matching
+``m2c`` command calls (docs/web-console.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from meter2cash.interfaces.web.console import (
     bill_detail,
     bill_documents,
     bills,
+    counter,
+    counter_reversals,
     customers,
     dashboard,
     login,
@@ -21,6 +24,7 @@ from meter2cash.interfaces.web.console import (
     quote_tool,
     reading_exceptions,
     reading_tasks,
+    receipts,
     tariffs,
 )
 
@@ -37,3 +41,6 @@ console_router.include_router(bill_detail.router)
 console_router.include_router(bill_documents.router)
 console_router.include_router(audit_trail.router)
 console_router.include_router(portal_enrol.router)
+console_router.include_router(counter.router)
+console_router.include_router(counter_reversals.router)
+console_router.include_router(receipts.router)

@@ -1,5 +1,6 @@
-"""The customer's own account: what was billed and is due, the issued bills (PDF each) and the
-monthly and daily usage charts. Every page asks the `customer` dependency: no session, no page."""
+"""The customer's own account: what is owed now (with a link to pay), what was billed, the issued
+bills (PDF each) and the monthly and daily usage charts. Every page asks the `customer`
+dependency: no session, no page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from meter2cash.billing.portal_views import bill_pdf, portal_overview
+from meter2cash.collection.portal_payments import customer_account_view
 from meter2cash.interfaces.web.auth import app_context, customer
+from meter2cash.interfaces.web.portal.gateway_access import gateway_names
 from meter2cash.interfaces.web.portal.present import (
     averaged,
     daily_chart,
@@ -32,6 +35,8 @@ def home(request: Request, account_id: Customer) -> Response:
         "portal/home.html",
         {
             "o": overview,
+            "balance": customer_account_view(app_context(request), account_id=account_id).balance,
+            "can_pay": bool(gateway_names(request)),
             "kwh": kwh_text,
             "money": money_text,
             "monthly_option": monthly_chart(overview.months) if overview.months else None,
