@@ -33,7 +33,11 @@ class MonthClosed(InputRefused):
     pass
 
 
-def post_issued_bills(ctx: AppContext, *, actor: str | None) -> PostingReport:
+def post_issued_bills(
+    ctx: AppContext, *, actor: str | None, issued_through: date | None = None
+) -> PostingReport:
+    """Post every issued bill not yet in the ledger (only those issued on or before
+    ``issued_through`` if given), then apply each touched account's prepayment."""
     now = ctx.clock.now()
     with use_case(ctx, actor=actor, action=Action.LEDGER_POST) as (session, who):
         report = post_bills(
@@ -42,6 +46,7 @@ def post_issued_bills(ctx: AppContext, *, actor: str | None) -> PostingReport:
             today=business_date(now),
             actor=who.username,
             within_bill=collection_policy(ctx.settings).within_bill,
+            issued_through=issued_through,
         )
         if report.bills:
             record_audit(

@@ -47,8 +47,11 @@ class PostingReport:
         }
 
 
-def unposted(session: Session, *, account_id: int | None = None) -> list[tuple[Receivable, str]]:
-    """Issued bills not yet in the ledger, oldest first, with their account's class."""
+def unposted(
+    session: Session, *, account_id: int | None = None, issued_through: date | None = None
+) -> list[tuple[Receivable, str]]:
+    """Issued bills not yet in the ledger (of one account, or issued on or before a day), oldest
+    first, with their account's class."""
     query = (
         select(Receivable, Account.category)
         .join(Account, Account.id == Receivable.account_id)
@@ -58,6 +61,8 @@ def unposted(session: Session, *, account_id: int | None = None) -> list[tuple[R
     )
     if account_id is not None:
         query = query.where(Receivable.account_id == account_id)
+    if issued_through is not None:
+        query = query.where(Receivable.issued_on <= issued_through)
     return [(row[0], row[1]) for row in session.execute(query).all()]
 
 
@@ -69,11 +74,13 @@ def post_bills(
     actor: str,
     within_bill: WithinBill,
     account_id: int | None = None,
+    issued_through: date | None = None,
 ) -> PostingReport:
-    """Post every unposted issued bill (of one account, or all), then apply prepayment."""
+    """Post every unposted issued bill (of one account, or all; issued on or before
+    ``issued_through`` if given), then apply prepayment."""
     report = PostingReport()
     touched: dict[int, str] = {}
-    for receivable, category in unposted(session, account_id=account_id):
+    for receivable, category in unposted(session, account_id=account_id, issued_through=issued_through):
         amount = receivable.amount
         if amount > 0:
             lines = [

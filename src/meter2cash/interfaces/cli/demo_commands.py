@@ -23,6 +23,7 @@ from rich.table import Table
 from meter2cash.billing.review_wording import title
 from meter2cash.demo import steps
 from meter2cash.demo.billing_cycle import BILLING
+from meter2cash.demo.collection_cycle import COLLECTING
 from meter2cash.demo.fault_kinds import KIND_NAMES_ZH
 from meter2cash.demo.spec import DEFAULT_ACCOUNTS, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_UNTIL, DemoSpec
 from meter2cash.demo.users import ADMIN
@@ -36,6 +37,7 @@ from meter2cash.interfaces.cli.common import (
     err_console,
     print_json,
 )
+from meter2cash.interfaces.cli.demo_collection_view import demo_collection, render_collection
 from meter2cash.platform.clock import FixedClock
 from meter2cash.platform.context import AppContext
 from meter2cash.platform.i18n import gettext as _
@@ -58,6 +60,7 @@ def _step_labels() -> dict[str, str]:
         steps.REPLACEMENTS: _("Replacing meters"),
         steps.ENERGY_SPLITS: _("Importing energy splits"),
         BILLING: _("Pricing bills"),
+        COLLECTING: _("Collecting payments"),
     }
 
 
@@ -143,6 +146,11 @@ def demo(
             outcome = build_demo(ctx, spec=spec, actor=as_user or ADMIN, progress=progress)
             cycle = _reading_cycle(ctx, spec=spec, months=cycle_months, progress=progress)
             billing = _billing(ctx, cycle=cycle, progress=progress)
+            collection = (
+                None
+                if billing is None
+                else demo_collection(ctx, spec=spec, periods=billing.periods, progress=progress)
+            )
             customers = _portal_customers(ctx, billing=billing)
     except (OtherDemoExists, FreshRefused) as refused:
         if as_json:
@@ -156,6 +164,7 @@ def demo(
             | {
                 "reading_cycle": None if cycle is None else asdict(cycle),
                 "billing": None if billing is None else asdict(billing),
+                "collection": None if collection is None else asdict(collection),
                 "portal_customers": [{"account_no": a, "password": p} for a, p in customers],
             }
         )
@@ -165,6 +174,8 @@ def demo(
             _render_cycle(cycle)
         if billing is not None:
             _render_billing(billing)
+        if collection is not None:
+            render_collection(collection)
     if serve:
         from meter2cash.interfaces.cli.serve_command import run_server
 
