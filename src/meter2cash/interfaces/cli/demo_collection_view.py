@@ -77,10 +77,10 @@ def render_collection(outcome: CollectionOutcome) -> None:
     console.print(_("Try collection yourself:"), style="bold")
     period = next(reversed(outcome.kpis), "")
     for command in (
-        f"m2c collect kpis --period {period}",
-        "m2c collect account ACCOUNT_NO",
+        f"m2c collect kpis --period {period} --as manager",
+        "m2c collect account ACCOUNT_NO --as cashier",
         "m2c collect pay --account ACCOUNT_NO --amount 100.00 --key K1 --as cashier",
-        "m2c collect trial-balance",
+        "m2c collect trial-balance --as manager",
         "m2c collect late-fee --input docs/examples/late-fee/general-across-year-end.json",
     ):
         console.print(f"  {command}", highlight=False)
