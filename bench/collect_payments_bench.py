@@ -464,6 +464,7 @@ def run_backend(backend: str, n: int, file_count: int, workers: int, profile: bo
                     "file": bank,
                     "rows": len(rows),
                     "seconds": round(time.perf_counter() - t0, 2),
+                    "phases": {phase: round(s, 2) for phase, s in report.seconds.items()},
                     **report.as_json(),
                 }
                 print(f"[{backend}] {bank}: {timing}", file=sys.stderr, flush=True)

@@ -4,6 +4,7 @@ in one unit of work, with the collection and late-fee policies in force."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +35,7 @@ def import_payment_batch(
     for attempt in range(2):
         try:
             with use_case(ctx, actor=actor, action=Action.PAYMENT_TAKE) as (session, who):
-                return post_payment_batch(
+                report = post_payment_batch(
                     session,
                     batch=batch,
                     channel=channel,
@@ -48,6 +49,9 @@ def import_payment_batch(
                     actor=who.username,
                     progress=progress,
                 )
+                started = time.perf_counter()
+            report.timed("commit", started)  # the unit of work's and PostgreSQL's balance checks
+            return report
         except IntegrityError:
             if attempt:
                 raise

@@ -24,6 +24,7 @@ single payments in file order would do.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class BatchReport:
     late_fees_charged: Decimal = Decimal("0.00")
     bills_posted: int = 0
     ledger_txns: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time by phase (not in as_json)
+
+    def timed(self, phase: str, started: float) -> float:
+        """Add the time since ``started`` to ``phase``; returns now."""
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - started
+        return now
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -109,6 +117,8 @@ def post_payment_batch(
     progress: Progress | None = None,
 ) -> BatchReport:
     """Check, then post and allocate every row of the batch inside the caller's unit of work."""
+    report = BatchReport(batch=batch, channel=channel.value, source=source, rows=len(rows))
+    started = time.perf_counter()
     check_batch(batch=batch, channel=channel, source=source, policy=policy)
     problems, fen = row_problems(rows=rows, today=today)
     accounts = lock_accounts(session, account_nos=[row.account_no for row in rows])
@@ -128,9 +138,9 @@ def post_payment_batch(
             problems,
         )
     header = BatchHeader(batch, channel, method, source, at, today, actor)
-    report = BatchReport(batch=batch, channel=channel.value, source=source, rows=len(rows))
     report.replayed_rows = sorted(set(range(1, len(rows) + 1)) - {position + 1 for position in fresh})
     report.replayed = len(report.replayed_rows)
+    report.timed("checks", started)
     if fresh:
         _post(
             session,
@@ -144,6 +154,7 @@ def post_payment_batch(
             report=report,
             progress=progress,
         )
+    started = time.perf_counter()
     record_audit(
         session,
         at=at,
@@ -153,6 +164,7 @@ def post_payment_batch(
         object_id=f"{channel.value}:{source}:{batch}",
         after={**report.as_json(), "replayed_rows": report.replayed_rows[:100]},
     )
+    report.timed("audit", started)
     return report
 
 
@@ -169,6 +181,7 @@ def _post(
     report: BatchReport,
     progress: Progress | None,
 ) -> None:
+    started = time.perf_counter()
     ids = [accounts[rows[p].account_no].id for p in fresh]
     categories = {account.id: account.category for account in accounts.values()}
     table = key_table(session, name="m2c_batch_accounts", column="id", sql_type="BIGINT", keys=ids)
@@ -181,6 +194,7 @@ def _post(
         within_bill=policy.within_bill,
     )
     report.bills_posted = posting.bills
+    started = report.timed("posting", started)
     rounds: list[list[int]] = []
     seen: dict[int, int] = defaultdict(int)
     for position, account in zip(fresh, ids, strict=True):
@@ -198,6 +212,7 @@ def _post(
                 session, name="m2c_batch_accounts", column="id", sql_type="BIGINT", keys=round_accounts
             )
         items = open_items(session, accounts=table)
+        started = report.timed("reads", started)
         charges = accrue_through_payment_days(
             session,
             items=items,
@@ -208,6 +223,7 @@ def _post(
             policy=late_fee_policy,
         )
         report.late_fees_charged += yuan(sum(charge.fen for charge in charges))
+        started = report.timed("late_fees", started)
         owed: dict[int, list[Item]] = defaultdict(list)
         for item in with_charges(items, charges):
             owed[item.account_id].append(item)
@@ -219,6 +235,7 @@ def _post(
             clearing=clearing,
             within_bill=policy.within_bill,
         )
+        started = report.timed("allocation", started)
         _ids, txns = write_payments(
             session,
             header=header,
@@ -229,6 +246,7 @@ def _post(
             lines=lines,
             first_chunk=chunk,
         )
+        started = report.timed("writes", started)
         chunk += txns
         report.ledger_txns += txns
         report.posted += len(positions)

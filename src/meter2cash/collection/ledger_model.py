@@ -23,7 +23,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meter2cash.platform.db import Base
@@ -59,9 +69,18 @@ class LedgerEntry(Base):
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_ledger_entry_account_gl", "account_id", "gl"),
-        Index("ix_ledger_entry_receivable", "receivable_id"),
-        Index("ix_ledger_entry_payment", "payment_id"),
-        Index("ix_ledger_entry_gl", "gl"),
+        Index(
+            "ix_ledger_entry_receivable",
+            "receivable_id",
+            postgresql_where=text("receivable_id IS NOT NULL"),
+            sqlite_where=text("receivable_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_ledger_entry_payment",
+            "payment_id",
+            postgresql_where=text("payment_id IS NOT NULL"),
+            sqlite_where=text("payment_id IS NOT NULL"),
+        ),
     )
 
 

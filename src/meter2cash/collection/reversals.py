@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,34 +74,54 @@ def request_reversal(ctx: AppContext, *, actor: str | None, payment: str, reason
     today = business_date(now)
     with use_case(ctx, actor=actor, action=Action.PAYMENT_REVERSE_REQUEST) as (session, who):
         paid = _payment(session, payment=payment)
-        if collection_policy(ctx.settings).reversal_same_day_only and paid.received_on != today:
-            raise PaymentRefused(
-                _(
-                    "Payment {id} was received on {day}; only a payment received today can be reversed."
-                ).format(id=paid.id, day=paid.received_on.isoformat())
+        same_day = collection_policy(ctx.settings).reversal_same_day_only
+        return open_reversal(
+            session, paid=paid, reason=reason, actor=who.username, at=now, today=today, same_day_only=same_day
+        )
+
+
+def open_reversal(
+    session: Session,
+    *,
+    paid: Payment,
+    reason: str,
+    actor: str,
+    at: datetime,
+    today: date,
+    same_day_only: bool,
+) -> ReversalView:
+    """The reversal request and its audit record, inside the caller's unit of work (the caller has
+    checked that ``actor`` may ask for a reversal)."""
+    if not reason.strip():
+        raise PaymentRefused(_("A reversal needs a reason."))
+    if same_day_only and paid.received_on != today:
+        raise PaymentRefused(
+            _("Payment {id} was received on {day}; only a payment received today can be reversed.").format(
+                id=paid.id, day=paid.received_on.isoformat()
             )
-        if session.scalar(select(PaymentReversal).where(PaymentReversal.payment_id == paid.id)) is not None:
-            raise PaymentRefused(_("Payment {id} already has a reversal request.").format(id=paid.id))
-        row = PaymentReversal(
-            payment_id=paid.id,
-            reason=reason.strip(),
-            requested_by=who.username,
-            requested_at=now,
-            state="pending",
         )
-        session.add(row)
-        session.flush()
-        record_audit(
-            session,
-            at=now,
-            actor=who.username,
-            action="payment.reverse_request",
-            object_type="payment",
-            object_id=str(paid.id),
-            after={"reversal": row.id, "amount": str(paid.amount)},
-            reason=reason.strip(),
-        )
-        return _view(row)
+    if session.scalar(select(PaymentReversal).where(PaymentReversal.payment_id == paid.id)) is not None:
+        raise PaymentRefused(_("Payment {id} already has a reversal request.").format(id=paid.id))
+    row = PaymentReversal(
+        payment_id=paid.id,
+        reason=reason.strip(),
+        requested_by=actor,
+        requested_at=at,
+        state="pending",
+    )
+    session.add(row)
+    session.flush()
+    record_audit(
+        session,
+        at=at,
+        actor=actor,
+        action="payment.reverse_request",
+        object_type="payment",
+        object_id=str(paid.id),
+        after={"reversal": row.id, "amount": str(paid.amount)},
+        reason=reason.strip(),
+    )
+    return _view(row)
 
 
 def decide_reversal(

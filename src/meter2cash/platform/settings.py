@@ -11,6 +11,12 @@
 - ``M2C_BUREAU_NAME``: the supply bureau named on bill documents.
 - ``M2C_PAYMENT_INSTRUCTIONS``: the payment instructions printed on bill documents, one paragraph
   a line (a literal ``\\n`` also breaks a line); default: a generic text.
+- ``M2C_SMTP_HOST``, ``M2C_SMTP_PORT`` (default 25), ``M2C_SMTP_FROM``: the mail server that
+  sends e-mail notices, and their sender address; e-mail is off unless host and sender are set.
+- ``M2C_SMS_URL``, ``M2C_SMS_TOKEN``: the SMS gateway's HTTP endpoint (JSON POST) and its bearer
+  token; SMS is off unless the URL is set.
+- ``M2C_OUTBOX_MAX_ATTEMPTS``: a message whose sending failed this many times (default 5) is
+  marked failed and no longer retried.
 """
 
 from __future__ import annotations
@@ -38,6 +44,12 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, ge=1, le=24 * 30)
     collection_policy: Path | None = None  # the collection policy YAML; the shipped one when unset
     late_fee_policy: Path | None = None  # the late-fee policy YAML; the shipped one when unset
+    smtp_host: str | None = None  # e-mail notices (message outbox); off when unset
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str | None = None
+    sms_url: str | None = None  # the SMS gateway's HTTP endpoint; off when unset
+    sms_token: str | None = None
+    outbox_max_attempts: int = Field(default=5, ge=1, le=100)
 
     @field_validator("database_url")
     @classmethod
@@ -48,7 +60,9 @@ class Settings(BaseSettings):
             raise ValueError("M2C_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
 
-    @field_validator("cjk_font", "payment_instructions", mode="before")
+    @field_validator(
+        "cjk_font", "payment_instructions", "smtp_host", "smtp_from", "sms_url", "sms_token", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

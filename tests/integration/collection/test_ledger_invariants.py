@@ -105,6 +105,44 @@ def test_lines_cannot_be_added_later_to_a_committed_transaction(ctx: AppContext)
         session.info.setdefault("m2c_ledger_txns", set()).add(txn_id)
 
 
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("txn_id", "ledger_entry_txn|FOREIGN KEY"),
+        ("payment_id", "ledger_entry_payment|FOREIGN KEY"),
+        ("receivable_id", "ledger_entry_receivable|FOREIGN KEY"),
+    ],
+)
+def test_a_line_pointing_at_a_missing_transaction_payment_or_bill_is_refused(
+    ctx: AppContext, column: str, message: str
+) -> None:
+    """PostgreSQL checks these references once per statement (trigger ledger_entry_checked),
+    SQLite by its foreign keys."""
+    values = {"txn_id": 9002, "payment_id": None, "receivable_id": None, column: 424242}
+    with pytest.raises(DBAPIError, match=message), ctx.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ledger_txn (id, kind, source, business_day, posted_at, actor) "
+                "VALUES (9002, 'test', 'raw-ref', '2026-03-01', '2026-03-01 01:00:00', 'x')"
+            )
+        )
+        connection.execute(
+            insert(LedgerEntry),
+            [
+                {**values, "gl": gl.CASH, "amount": Decimal("5.00")},
+                {**values, "gl": gl.LATE_FEE_INCOME, "amount": Decimal("-5.00")},
+            ],
+        )
+
+
+def test_the_ledger_cannot_be_truncated(ctx: AppContext) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    for table in ("ledger_entry", "ledger_txn", "payment", "late_fee_charge"):
+        with pytest.raises(DBAPIError, match="immutable"), ctx.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {table} CASCADE"))
+
+
 def test_concurrent_payments_on_one_account_never_settle_the_same_debt_twice(ctx: AppContext) -> None:
     small_archive(ctx, accounts=1)
     issue(ctx, account_no="A0001", period="2026-01", amount="100.00", due_on=date(2026, 3, 10))

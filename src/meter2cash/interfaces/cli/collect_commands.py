@@ -19,7 +19,11 @@ from rich.table import Table
 
 from meter2cash.collection.late_fee_case import late_fees_json, quote_late_fees
 from meter2cash.collection.late_fee_policy import LateFeePolicy, bundled_late_fee_policy, policy_from_yaml
-from meter2cash.interfaces.cli import collect_ledger_commands
+from meter2cash.interfaces.cli import (
+    collect_bank_commands,
+    collect_ledger_commands,
+    collect_prepaid_commands,
+)
 from meter2cash.interfaces.cli.bill_quote import read_case
 from meter2cash.interfaces.cli.common import JsonFlag, cli_errors, console, print_json
 from meter2cash.platform.errors import InputRefused
@@ -70,3 +74,5 @@ def _policy(path: Path | None) -> LateFeePolicy:
 
 
 collect_ledger_commands.register(app)
+collect_prepaid_commands.register(app)
+collect_bank_commands.register(app)

@@ -26,6 +26,8 @@ CONSOLE_NAV: list[tuple[str, str, tuple[Action, ...]]] = [
     ("/quote", N_("Quote"), (Action.BILL_READ,)),
     ("/bills", N_("Bills"), (Action.BILL_READ,)),
     ("/counter", N_("Counter"), (Action.PAYMENT_TAKE, Action.PAYMENT_REVERSE_APPROVE)),
+    ("/card-vend", N_("Card vend"), (Action.PREPAID_VEND,)),
+    ("/reconciliation", N_("Reconciliation"), (Action.BANK_FILE, Action.RECONCILE_RESOLVE)),
     ("/audit", N_("Audit trail"), (Action.AUDIT_READ,)),
 ]
 

@@ -182,6 +182,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_late_fee_waiver_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_late_fee_waiver_receivable_id"), ["receivable_id"], unique=False)
 
+    # On PostgreSQL the references to the immutable parents (ledger_txn, payment, receivable:
+    # UPDATE, DELETE and TRUNCATE refused) are checked once per statement by the
+    # ledger_entry_checked trigger instead of a foreign key's per-row check (docs/decisions/0009).
+    immutable_parents = (
+        []
+        if not _sqlite()
+        else [
+            sa.ForeignKeyConstraint(
+                ["payment_id"], ["payment.id"], name=op.f("fk_ledger_entry_payment_id_payment")
+            ),
+            sa.ForeignKeyConstraint(
+                ["receivable_id"], ["receivable.id"], name=op.f("fk_ledger_entry_receivable_id_receivable")
+            ),
+            sa.ForeignKeyConstraint(
+                ["txn_id"], ["ledger_txn.id"], name=op.f("fk_ledger_entry_txn_id_ledger_txn")
+            ),
+        ]
+    )
     op.create_table(
         "ledger_entry",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -195,22 +213,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["account_id"], ["account.id"], name=op.f("fk_ledger_entry_account_id_account")
         ),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payment.id"], name=op.f("fk_ledger_entry_payment_id_payment")
-        ),
-        sa.ForeignKeyConstraint(
-            ["receivable_id"], ["receivable.id"], name=op.f("fk_ledger_entry_receivable_id_receivable")
-        ),
-        sa.ForeignKeyConstraint(
-            ["txn_id"], ["ledger_txn.id"], name=op.f("fk_ledger_entry_txn_id_ledger_txn")
-        ),
+        *immutable_parents,
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entry")),
     )
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
         batch_op.create_index("ix_ledger_entry_account_gl", ["account_id", "gl"], unique=False)
-        batch_op.create_index("ix_ledger_entry_gl", ["gl"], unique=False)
-        batch_op.create_index("ix_ledger_entry_payment", ["payment_id"], unique=False)
-        batch_op.create_index("ix_ledger_entry_receivable", ["receivable_id"], unique=False)
+        for column, name in (
+            ("payment_id", "ix_ledger_entry_payment"),
+            ("receivable_id", "ix_ledger_entry_receivable"),
+        ):
+            present = sa.text(f"{column} IS NOT NULL")
+            batch_op.create_index(
+                name, [column], unique=False, postgresql_where=present, sqlite_where=present
+            )
         batch_op.create_index(batch_op.f("ix_ledger_entry_txn_id"), ["txn_id"], unique=False)
 
     op.create_table(
@@ -271,6 +286,10 @@ def _guards() -> None:
             f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION ledger_immutable()"
         )
+        op.execute(
+            f"CREATE TRIGGER {table}_not_truncated BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_immutable()"
+        )
     op.execute(
         "CREATE FUNCTION ledger_txn_balanced() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "DECLARE lines integer; total numeric; "
@@ -285,16 +304,35 @@ def _guards() -> None:
         "CREATE CONSTRAINT TRIGGER ledger_txn_balanced AFTER INSERT ON ledger_txn "
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_txn_balanced()"
     )
+    # Once per INSERT or COPY statement, set-based: every line's transaction exists and was written
+    # by this database transaction (lines cannot be added to a committed one), and its payment and
+    # bill exist — the foreign keys to these immutable parents, checked by one join each instead of
+    # one lookup per row.
     op.execute(
-        "CREATE FUNCTION ledger_entry_same_xact() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN IF EXISTS (SELECT 1 FROM added a JOIN ledger_txn t ON t.id = a.txn_id "
-        "WHERE t.xact_id <> pg_current_xact_id()) THEN RAISE EXCEPTION "
+        "CREATE FUNCTION ledger_entry_checked() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "DECLARE bad record; "
+        "BEGIN "
+        "SELECT a.txn_id, t.id AS found INTO bad FROM added a LEFT JOIN ledger_txn t ON t.id = a.txn_id "
+        "WHERE t.id IS NULL OR t.xact_id <> pg_current_xact_id() LIMIT 1; "
+        "IF FOUND AND bad.found IS NULL THEN RAISE EXCEPTION "
+        "'ledger_entry_txn: ledger transaction % does not exist', bad.txn_id "
+        "USING ERRCODE = 'foreign_key_violation'; END IF; "
+        "IF FOUND THEN RAISE EXCEPTION "
         "'ledger_closed: lines cannot be added to a ledger transaction already committed' "
-        "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NULL; END $$"
+        "USING ERRCODE = 'integrity_constraint_violation'; END IF; "
+        "SELECT a.payment_id INTO bad FROM added a WHERE a.payment_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.id = a.payment_id) LIMIT 1; "
+        "IF FOUND THEN RAISE EXCEPTION 'ledger_entry_payment: payment % does not exist', bad.payment_id "
+        "USING ERRCODE = 'foreign_key_violation'; END IF; "
+        "SELECT a.receivable_id INTO bad FROM added a WHERE a.receivable_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM receivable r WHERE r.id = a.receivable_id) LIMIT 1; "
+        "IF FOUND THEN RAISE EXCEPTION 'ledger_entry_receivable: receivable % does not exist', "
+        "bad.receivable_id USING ERRCODE = 'foreign_key_violation'; END IF; "
+        "RETURN NULL; END $$"
     )
     op.execute(
-        "CREATE TRIGGER ledger_entry_same_xact AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS added "
-        "FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_same_xact()"
+        "CREATE TRIGGER ledger_entry_checked AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS added "
+        "FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_checked()"
     )
 
 
@@ -304,11 +342,12 @@ def _drop_guards() -> None:
             for event in ("update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_immutable_{event}")
         return
-    op.execute("DROP TRIGGER IF EXISTS ledger_entry_same_xact ON ledger_entry")
+    op.execute("DROP TRIGGER IF EXISTS ledger_entry_checked ON ledger_entry")
     op.execute("DROP TRIGGER IF EXISTS ledger_txn_balanced ON ledger_txn")
     for table in IMMUTABLE:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}")
-    for function in ("ledger_entry_same_xact", "ledger_txn_balanced", "ledger_immutable"):
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_not_truncated ON {table}")
+    for function in ("ledger_entry_checked", "ledger_txn_balanced", "ledger_immutable"):
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
 
 
@@ -323,7 +362,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_entry_txn_id"))
         batch_op.drop_index("ix_ledger_entry_receivable")
         batch_op.drop_index("ix_ledger_entry_payment")
-        batch_op.drop_index("ix_ledger_entry_gl")
         batch_op.drop_index("ix_ledger_entry_account_gl")
 
     op.drop_table("ledger_entry")

@@ -15,6 +15,7 @@ from meter2cash.interfaces.web.console import (
     bill_detail,
     bill_documents,
     bills,
+    card_vend,
     counter,
     counter_reversals,
     customers,
@@ -25,6 +26,7 @@ from meter2cash.interfaces.web.console import (
     reading_exceptions,
     reading_tasks,
     receipts,
+    reconciliation,
     tariffs,
 )
 
@@ -44,3 +46,5 @@ console_router.include_router(portal_enrol.router)
 console_router.include_router(counter.router)
 console_router.include_router(counter_reversals.router)
 console_router.include_router(receipts.router)
+console_router.include_router(card_vend.router)
+console_router.include_router(reconciliation.router)
