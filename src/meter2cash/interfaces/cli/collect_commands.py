@@ -21,6 +21,8 @@ from meter2cash.collection.late_fee_case import late_fees_json, quote_late_fees
 from meter2cash.collection.late_fee_policy import LateFeePolicy, bundled_late_fee_policy, policy_from_yaml
 from meter2cash.interfaces.cli import (
     collect_bank_commands,
+    collect_disconnect_commands,
+    collect_dunning_commands,
     collect_ledger_commands,
     collect_prepaid_commands,
 )
@@ -76,3 +78,5 @@ def _policy(path: Path | None) -> LateFeePolicy:
 collect_ledger_commands.register(app)
 collect_prepaid_commands.register(app)
 collect_bank_commands.register(app)
+collect_dunning_commands.register(app)
+collect_disconnect_commands.register(app)

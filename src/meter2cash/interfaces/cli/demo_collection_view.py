@@ -3,10 +3,13 @@ on the demo's own clock after billing, and renders what it did."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import cast
 
 from rich.table import Table
 
+from meter2cash.collection.disconnection_service import propose_disconnections
+from meter2cash.collection.dunning_service import run_dunning
 from meter2cash.demo.collection_cycle import CollectionOutcome, run_collection
 from meter2cash.demo.files import demo_dir
 from meter2cash.demo.spec import DemoSpec
@@ -31,8 +34,19 @@ def demo_collection(
         cashier=CASHIER,
         manager=MANAGER,
         profiles_file=demo_dir(ctx.settings.data_dir) / "payment_profiles.csv",
+        dunning=_dunning,
+        propose_disconnections=_propose,
         progress=progress,
     )
+
+
+def _dunning(ctx: AppContext, actor: str, day: date) -> dict[str, object]:
+    return run_dunning(ctx, actor=actor, on=day).as_json()
+
+
+def _propose(ctx: AppContext, actor: str, day: date) -> dict[str, object]:
+    run = propose_disconnections(ctx, actor=actor, on=day)
+    return {"proposed": len(run.proposed), "skipped": len(run.skipped)}
 
 
 def render_collection(outcome: CollectionOutcome) -> None:
@@ -62,6 +76,8 @@ def render_collection(outcome: CollectionOutcome) -> None:
     table.add_row(_("Late fees accrued at month end (yuan)"), outcome.late_fees_accrued)
     table.add_row(_("Months closed"), "、".join(outcome.months_closed) or "-")
     table.add_row(_("Dunning runs"), str(len(outcome.dunning)))
+    notices = sum(int(str(run.get("notices", 0))) for run in outcome.dunning)
+    table.add_row(_("Dunning notices written"), f"{notices:,}")
     table.add_row(_("Disconnections proposed"), str(outcome.disconnections_proposed))
     console.print(table)
     rates = Table(_("Period"), _("Issued (yuan)"), _("Collected (yuan)"), _("Collection rate"))
@@ -81,6 +97,8 @@ def render_collection(outcome: CollectionOutcome) -> None:
         "m2c collect account ACCOUNT_NO --as cashier",
         "m2c collect pay --account ACCOUNT_NO --amount 100.00 --key K1 --as cashier",
         "m2c collect trial-balance --as manager",
+        "m2c collect disconnections --as manager",
+        "m2c collect send-notices --as cashier",
         "m2c collect late-fee --input docs/examples/late-fee/general-across-year-end.json",
     ):
         console.print(f"  {command}", highlight=False)

@@ -28,6 +28,12 @@ CONSOLE_NAV: list[tuple[str, str, tuple[Action, ...]]] = [
     ("/counter", N_("Counter"), (Action.PAYMENT_TAKE, Action.PAYMENT_REVERSE_APPROVE)),
     ("/card-vend", N_("Card vend"), (Action.PREPAID_VEND,)),
     ("/reconciliation", N_("Reconciliation"), (Action.BANK_FILE, Action.RECONCILE_RESOLVE)),
+    (
+        "/disconnections",
+        N_("Disconnections"),
+        (Action.DISCONNECT_PROPOSE, Action.DISCONNECT_APPROVE, Action.DISCONNECT_EXECUTE),
+    ),
+    ("/dunning", N_("Dunning"), (Action.DUNNING_RUN,)),
     ("/audit", N_("Audit trail"), (Action.AUDIT_READ,)),
 ]
 

@@ -163,7 +163,8 @@ def _guards() -> None:
     if _sqlite():
         for event in ("INSERT", "UPDATE"):
             op.execute(
-                f"CREATE TRIGGER disconnection_cut_guard_{event.lower()} BEFORE {event} ON disconnection_step "
+                f"CREATE TRIGGER disconnection_cut_guard_{event.lower()} BEFORE {event} "
+                "ON disconnection_step "
                 f"WHEN NEW.state = 'executed' AND {MISSING_STEPS} "
                 "BEGIN SELECT RAISE(ABORT, 'disconnection_cut_without_steps'); END"
             )

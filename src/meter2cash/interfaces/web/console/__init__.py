@@ -20,6 +20,8 @@ from meter2cash.interfaces.web.console import (
     counter_reversals,
     customers,
     dashboard,
+    disconnections,
+    dunning,
     login,
     portal_enrol,
     quote_tool,
@@ -48,3 +50,5 @@ console_router.include_router(counter_reversals.router)
 console_router.include_router(receipts.router)
 console_router.include_router(card_vend.router)
 console_router.include_router(reconciliation.router)
+console_router.include_router(dunning.router)
+console_router.include_router(disconnections.router)
