@@ -34,7 +34,6 @@ The database refuses a cut without its steps (migration 0011's triggers), whatev
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -77,12 +76,13 @@ from meter2cash.collection.dunning_policy import (
     DunningPolicy,
     NoticeChannel,
     UnknownCategory,
-    bundled_dunning_policy,
 )
 from meter2cash.collection.ledger_model import LedgerEntry, LedgerTxn
+from meter2cash.collection.policies import dunning_policy
 from meter2cash.collection.prepaid_archive import InstalledMeter, find_account, installed_meter
 from meter2cash.collection.prepaid_settings import RemoteControl, bundled_prepaid_settings
 from meter2cash.platform.audit import record_audit
+from meter2cash.platform.blocking import run_coroutine
 from meter2cash.platform.clock import BUSINESS_TZ, business_date
 from meter2cash.platform.context import AppContext, use_case
 from meter2cash.platform.errors import InputRefused, NotFound, Problem
@@ -496,7 +496,7 @@ def propose_disconnections(
 ) -> ProposalRun:
     """Open a ``proposed`` case for every eligible account on ``on`` (today by default), in one unit
     of work; name the accounts with an open case or barred (protected, no reminder, …)."""
-    rules = policy or bundled_dunning_policy()
+    rules = policy or dunning_policy(ctx.settings)
     now = ctx.clock.now()
     day = on or business_date(now)
     at = now if business_date(now) == day else datetime.combine(day, CUT_HOUR, tzinfo=BUSINESS_TZ)
@@ -537,7 +537,7 @@ def propose_disconnections(
                 )
                 continue
             except TransitionRefused as refused:
-                if {p.code for p in refused.problems} <= NOT_LISTED:
+                if {p.code for p in refused.problems} & NOT_LISTED:  # not yet a candidate
                     run.not_yet += 1
                 else:
                     run.skipped.append(
@@ -615,7 +615,7 @@ def approve_case(
     policy: DunningPolicy | None = None,
 ) -> dict[str, Any]:
     """批准 A supervisor who did not propose the case approves it (four eyes)."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_APPROVE) as (session, who):
         loaded = _load(session, case_id)
         _check(session, policy=rules, loaded=loaded, to_state=CaseState.APPROVED, at=moment, who=who)
@@ -633,7 +633,7 @@ def cancel_case(
     policy: DunningPolicy | None = None,
 ) -> dict[str, Any]:
     """撤销 Cancel a case before the cut, with a note."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     if not note.strip():
         raise InputRefused(_("Say why the case is cancelled."))
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_PROPOSE) as (session, who):
@@ -727,7 +727,7 @@ def serve_notice(
 ) -> dict[str, Any]:
     """停电通知书 Serve the written notice of an approved case: a letter and the class's
     ``notice_channels``, through the outbox, in Chinese."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     chinese = translations("zh_CN")
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_PROPOSE) as (session, who):
         loaded = _load(session, case_id)
@@ -764,7 +764,7 @@ def send_final_notice(
     policy: DunningPolicy | None = None,
 ) -> dict[str, Any]:
     """The last notice before the cut (``final_notice_channels``), in its window."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     chinese = translations("zh_CN")
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_PROPOSE) as (session, who):
         loaded = _load(session, case_id)
@@ -807,7 +807,7 @@ def _control(
         raise _NoAck("no communication address (comm_host/comm_port) for the meter")
     settings = link or LinkSettings(reply_timeout=float(control.reply_timeout_seconds))
     try:
-        reply = asyncio.run(
+        reply = run_coroutine(
             send_control(
                 host=meter.host,
                 port=meter.port,
@@ -859,7 +859,7 @@ def execute_cut(
     Remote: the 1CH trip goes to the meter while the case is held; ``executed`` is recorded with
     the reply only if the meter acknowledged (`CutFailed` otherwise, nothing recorded). Work order:
     the field work order is issued (``work_order_no``), and `confirm_work_order` records the cut."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     config = control or bundled_prepaid_settings().control
     try:
         with use_case(ctx, actor=actor, action=Action.DISCONNECT_EXECUTE) as (session, who):
@@ -929,7 +929,7 @@ def confirm_work_order(
 ) -> dict[str, Any]:
     """The field crew did the work order: the cut (``executed``, every check again at ``at``) or the
     reconnection (``reconnected``)."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     if not done_by.strip():
         raise InputRefused(_("Name who did the work order."))
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_EXECUTE) as (session, who):
@@ -984,7 +984,7 @@ def reconnect_paid(
     """复电 Every open case whose arrears are paid (below ``minimum_arrears`` at ``at``): cancelled
     before the cut, else reconnection due by `reconnect_deadline` and reconnected — a 1CH close
     (remote) or a reconnection work order. Overdue reconnections are reported."""
-    rules, moment, now = policy or bundled_dunning_policy(), _moment(ctx, at), ctx.clock.now()
+    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     config = control or bundled_prepaid_settings().control
     run = ReconnectRun(at=moment)
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_EXECUTE) as (session, who):
@@ -1114,7 +1114,7 @@ def run_disconnection_cycle(
     policy: DunningPolicy | None = None,
 ) -> dict[str, Any]:
     """The daily job: send every final notice now within its window, then `reconnect_paid`."""
-    rules, moment = policy or bundled_dunning_policy(), _moment(ctx, at)
+    rules, moment = policy or dunning_policy(ctx.settings), _moment(ctx, at)
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_PROPOSE) as (session, _who):
         waiting = session.execute(
             select(DisconnectionCaseRow.id, DisconnectionCaseRow.category, DisconnectionCaseRow.planned_cut)
@@ -1186,7 +1186,7 @@ def case_detail(
 ) -> dict[str, Any]:
     """One case: its summary, its steps, and what the core says now of each next step (the reasons
     it would be refused, in the user's language; empty means allowed)."""
-    rules, now = policy or bundled_dunning_policy(), ctx.clock.now()
+    rules, now = policy or dunning_policy(ctx.settings), ctx.clock.now()
     with use_case(ctx, actor=actor, action=Action.LEDGER_READ) as (session, who):
         loaded = _load(session, case_id)
         state = _state_at(session, loaded, now)

@@ -48,8 +48,8 @@ from meter2cash.collection.dunning_policy import (
     DunningStep,
     NoticeChannel,
     UnknownCategory,
-    bundled_dunning_policy,
 )
+from meter2cash.collection.policies import dunning_policy
 from meter2cash.platform.audit import record_audit
 from meter2cash.platform.context import AppContext, use_case
 from meter2cash.platform.db import unit_of_work
@@ -127,7 +127,7 @@ def run_dunning(
     ctx: AppContext, *, actor: str | None, on: date, policy: DunningPolicy | None = None
 ) -> DunningReport:
     """The dunning run of day ``on``: notices written and queued in one unit of work, audited."""
-    rules = policy or bundled_dunning_policy()
+    rules = policy or dunning_policy(ctx.settings)
     chinese = translations("zh_CN")
     now = ctx.clock.now()
     report = DunningReport(on=on)

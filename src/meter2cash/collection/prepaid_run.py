@@ -25,7 +25,6 @@ Running a day again estimates nothing twice; an account is caught up over the da
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -65,6 +64,7 @@ from meter2cash.collection.prepaid_settings import PrepaidSettings, bundled_prep
 from meter2cash.collection.prepaid_usage import ONE_DAY, BadReading, FrozenReading
 from meter2cash.collection.prepaid_wording import bilingual
 from meter2cash.platform.audit import record_audit
+from meter2cash.platform.blocking import run_coroutine
 from meter2cash.platform.context import AppContext, use_case
 from meter2cash.platform.i18n import N_, translations
 from meter2cash.platform.i18n import gettext as _
@@ -201,7 +201,7 @@ def _send(
         command = ControlCommand.DIRECT_CLOSE if control.direct_close else ControlCommand.ALLOW_CLOSE
     link = LinkSettings(reply_timeout=float(control.reply_timeout_seconds))
     try:
-        reply = asyncio.run(
+        reply = run_coroutine(
             send_control(
                 host=meter.host,
                 port=meter.port,

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, ge=1, le=24 * 30)
     collection_policy: Path | None = None  # the collection policy YAML; the shipped one when unset
     late_fee_policy: Path | None = None  # the late-fee policy YAML; the shipped one when unset
+    dunning_policy: Path | None = None  # the dunning and disconnection policy YAML; shipped when unset
     smtp_host: str | None = None  # e-mail notices (message outbox); off when unset
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str | None = None

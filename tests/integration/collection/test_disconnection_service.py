@@ -6,6 +6,7 @@ control is cut and reconnected by field work orders; every step is audited."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -264,3 +265,17 @@ def test_the_queue_and_the_case_say_what_comes_next(bureau: AppContext) -> None:
     detail = case_detail(bureau, actor="billing_clerk", case_id=case_id)
     assert [r["code"] for r in detail["checks"]["approved"]] == ["self_approval", "not_supervisor"]
     assert detail["checks"]["cancelled"] == []
+
+
+def test_the_cut_is_sent_even_when_called_from_inside_an_event_loop(
+    bureau: AppContext, peer: ControlPeer
+) -> None:
+    case_id = proposed(bureau)["A0001"]
+    through_final_notice(bureau, case_id)
+    set_clock(bureau, CUT_AT)
+
+    async def cut() -> dict[str, object]:
+        return execute_cut(bureau, actor="manager", case_id=case_id, at=CUT_AT)
+
+    assert asyncio.run(cut())["reply"] == "TRIP 9C"
+    assert peer.relay == TRIPPED
