@@ -77,7 +77,7 @@ from meter2cash.collection.dunning_policy import (
     NoticeChannel,
     UnknownCategory,
 )
-from meter2cash.collection.ledger_model import LedgerEntry, LedgerTxn
+from meter2cash.collection.ledger_model import LedgerEntry, LedgerTxn, Payment
 from meter2cash.collection.policies import dunning_policy
 from meter2cash.collection.prepaid_archive import InstalledMeter, find_account, installed_meter
 from meter2cash.collection.prepaid_settings import RemoteControl, bundled_prepaid_settings
@@ -972,6 +972,19 @@ class ReconnectRun:
         }
 
 
+def _last_payment(session: Session, *, account_id: int, through: datetime) -> datetime:
+    """When the payment that cleared the arrears was received (art. 69 counts the reconnection
+    deadline from it): the account's latest payment up to ``through``, else ``through``."""
+    received = session.scalar(
+        select(func.max(Payment.received_at)).where(
+            Payment.account_id == account_id, Payment.received_at <= through
+        )
+    )
+    if received is None:
+        return through
+    return received if received.tzinfo is not None else received.replace(tzinfo=UTC)
+
+
 def reconnect_paid(
     ctx: AppContext,
     *,
@@ -1012,8 +1025,9 @@ def reconnect_paid(
                 continue
             detail: dict[str, Any] = {"reason": "paid", "arrears": str(arrears)}
             if to_state is CaseState.RECONNECTION_DUE:
-                row.paid_at = moment
-                row.reconnect_by = reconnect_deadline(paid_at=moment, policy=rules, category=row.category)
+                paid_at = _last_payment(session, account_id=row.account_id, through=moment)
+                row.paid_at = paid_at
+                row.reconnect_by = reconnect_deadline(paid_at=paid_at, policy=rules, category=row.category)
                 detail["reconnect_by"] = _iso(row.reconnect_by)
             _record(
                 session, loaded=loaded, to_state=to_state, at=moment, who=who.username, now=now, detail=detail

@@ -118,7 +118,7 @@ def test_the_lawful_path_trips_the_meter_and_after_payment_closes_it_every_step_
     pay(bureau, "A0001", at=paid_at)
     run = reconnect_paid(bureau, actor="meter_reader", at=paid_at + timedelta(minutes=5))
     assert [c["id"] for c in run.reconnected] == [case_id] and run.failed == [] and run.overdue == []
-    assert run.reconnected[0]["reconnect_by"] == "2026-03-09T14:05:00+08:00"  # within 24 h of payment
+    assert run.reconnected[0]["reconnect_by"] == "2026-03-09T14:00:00+08:00"  # 24 h from the payment
     assert peer.relay == CLOSED
     states = ["proposed", "approved", "notice_sent", "final_notice_sent", "executed"]
     assert steps(bureau, case_id) == [*states, "reconnection_due", "reconnected"]
