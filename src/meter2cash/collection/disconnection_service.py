@@ -727,32 +727,7 @@ def serve_notice(
 ) -> dict[str, Any]:
     """停电通知书 Serve the written notice of an approved case: a letter and the class's
     ``notice_channels``, through the outbox, in Chinese."""
-    rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
-    chinese = translations("zh_CN")
-    with use_case(ctx, actor=actor, action=Action.DISCONNECT_PROPOSE) as (session, who):
-        loaded = _load(session, case_id)
-        _check(session, policy=rules, loaded=loaded, to_state=CaseState.NOTICE_SENT, at=moment, who=who)
-        fields = _text_fields(session, loaded, _state_at(session, loaded, moment), moment, rules)
-        channels = ["letter", *rules.for_class(loaded.row.category).notice_channels]
-        messages = _notify(
-            session,
-            loaded=loaded,
-            kind="notice",
-            channels=channels,
-            subject=chinese.gettext(NOTICE_SUBJECT),
-            body=chinese.gettext(NOTICE_BODY).format(**fields),
-            now=now,
-        )
-        _record(
-            session,
-            loaded=loaded,
-            to_state=CaseState.NOTICE_SENT,
-            at=moment,
-            who=who.username,
-            now=now,
-            detail={"messages": messages, "arrears": str(fields["arrears"])},
-        )
-        return {**_summary(session, loaded, moment), "messages": messages}
+    return _case_notice(ctx, actor=actor, case_id=case_id, at=at, policy=policy, final=False)
 
 
 def send_final_notice(
@@ -764,25 +739,41 @@ def send_final_notice(
     policy: DunningPolicy | None = None,
 ) -> dict[str, Any]:
     """The last notice before the cut (``final_notice_channels``), in its window."""
+    return _case_notice(ctx, actor=actor, case_id=case_id, at=at, policy=policy, final=True)
+
+
+def _case_notice(
+    ctx: AppContext,
+    *,
+    actor: str | None,
+    case_id: int,
+    at: datetime | None,
+    policy: DunningPolicy | None,
+    final: bool,
+) -> dict[str, Any]:
+    """Queue the written or the final notice and record its step, checked by the rule core."""
     rules, moment, now = policy or dunning_policy(ctx.settings), _moment(ctx, at), ctx.clock.now()
     chinese = translations("zh_CN")
+    to_state = CaseState.FINAL_NOTICE_SENT if final else CaseState.NOTICE_SENT
     with use_case(ctx, actor=actor, action=Action.DISCONNECT_PROPOSE) as (session, who):
         loaded = _load(session, case_id)
-        _check(session, policy=rules, loaded=loaded, to_state=CaseState.FINAL_NOTICE_SENT, at=moment, who=who)
+        _check(session, policy=rules, loaded=loaded, to_state=to_state, at=moment, who=who)
         fields = _text_fields(session, loaded, _state_at(session, loaded, moment), moment, rules)
+        class_rules = rules.for_class(loaded.row.category)
+        channels = class_rules.final_notice_channels if final else ["letter", *class_rules.notice_channels]
         messages = _notify(
             session,
             loaded=loaded,
-            kind="final",
-            channels=rules.for_class(loaded.row.category).final_notice_channels,
-            subject=chinese.gettext(FINAL_SUBJECT),
-            body=chinese.gettext(FINAL_BODY).format(**fields),
+            kind="final" if final else "notice",
+            channels=channels,
+            subject=chinese.gettext(FINAL_SUBJECT if final else NOTICE_SUBJECT),
+            body=chinese.gettext(FINAL_BODY if final else NOTICE_BODY).format(**fields),
             now=now,
         )
         _record(
             session,
             loaded=loaded,
-            to_state=CaseState.FINAL_NOTICE_SENT,
+            to_state=to_state,
             at=moment,
             who=who.username,
             now=now,
